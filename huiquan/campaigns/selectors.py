@@ -1,0 +1,249 @@
+"""Reads about campaigns, releases and their money. Every number comes from the ledger."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Sum
+
+from huiquan.campaigns.models import Campaign, FundingSource, Period, Release
+from huiquan.core import clock
+from huiquan.core.money import format_yuan
+from huiquan.ledger.models import AccountKind, Posting, TxKind
+
+
+def current_campaign() -> Campaign | None:
+    return Campaign.objects.order_by("-pk").first()
+
+
+# --- release state --------------------------------------------------------------------------
+
+STATE_LABELS = {
+    "cancelled": "已取消",
+    "awaiting_confirmation": "待确认金额",
+    "missed": "未确认，未发放",
+    "scheduled": "已确认，待开抢",
+    "open": "发放中",
+    "expired": "已到期，余额待退回",
+    "returned": "已到期，余额已退回",
+}
+
+
+def release_state(release: Release, now: datetime | None = None) -> str:
+    """Computed from stored timestamps at the moment of asking (invariant 2)."""
+    now = now or clock.now()
+    if release.cancelled_at is not None:
+        return "cancelled"
+    if release.confirmed_at is None:
+        return "awaiting_confirmation" if now < release.expires_at else "missed"
+    if now < release.opens_at:
+        return "scheduled"
+    if now < release.expires_at:
+        return "open"
+    return "returned" if release.returned_at else "expired"
+
+
+# --- money from the ledger ------------------------------------------------------------------
+
+
+def _sum(qs: Any) -> int:
+    return int(qs.aggregate(s=Sum("amount_fen"))["s"] or 0)
+
+
+def pool_total(campaign: Campaign, kind: str, **filters: Any) -> int:
+    return int(
+        campaign.accounts.filter(kind=kind, **filters).aggregate(s=Sum("balance_fen"))["s"] or 0
+    )
+
+
+def release_balance(release: Release) -> int:
+    return pool_total(release.period.campaign, AccountKind.RELEASE_POOL, release=release)
+
+
+def redeemed_fen(release: Release) -> int:
+    """核券金额 of a release: subsidy booked to merchants, net of returns before settlement."""
+    return _sum(
+        Posting.objects.filter(
+            transaction__release=release,
+            account__kind=AccountKind.MERCHANT_PAYABLE,
+            transaction__kind__in=[TxKind.REDEEM, TxKind.RETURN_BEFORE_SETTLEMENT],
+        )
+    )
+
+
+def funded_fen(release: Release) -> int:
+    return _sum(Posting.objects.filter(transaction__release=release,
+                                       transaction__kind=TxKind.FUND_RELEASE,
+                                       account__kind=AccountKind.RELEASE_POOL))
+
+
+def releasable_fen(campaign: Campaign, period: Period) -> int:
+    """Received money not yet in a live release: the period's pool, unallocated campaign
+    money, and what expired releases of the period are due to return."""
+    pending_returns = sum(
+        release_balance(r)
+        for r in period.releases.filter(confirmed_at__isnull=False, returned_at__isnull=True,
+                                        expires_at__lte=clock.now())
+    )
+    return (pool_total(campaign, AccountKind.PERIOD_POOL, period=period)
+            + pool_total(campaign, AccountKind.CAMPAIGN_POOL)
+            + pending_returns)
+
+
+@dataclass
+class SourceFunds:
+    source: FundingSource
+    committed: int
+    received: int = 0
+    released: int = 0
+    returned: int = 0
+    redeemed: int = 0
+    settled: int = 0
+    available: int = 0
+
+    @property
+    def not_received(self) -> int:
+        return self.committed - self.received
+
+
+def funds_by_source(campaign: Campaign) -> list[SourceFunds]:
+    """Committed/received/released/redeemed/settled per funding source, from postings."""
+    rows: dict[tuple[int, str, str], int] = defaultdict(int)
+    for r in (Posting.objects.filter(account__campaign=campaign)
+              .values("account__source_id", "account__kind", "transaction__kind")
+              .annotate(total=Sum("amount_fen"))):
+        rows[(r["account__source_id"], r["account__kind"], r["transaction__kind"])] += r["total"]
+    out = []
+    for s in campaign.funding_sources.order_by("order", "pk"):
+        def g(kind: str, tx: str, sid: int = s.pk) -> int:
+            return rows.get((sid, kind, tx), 0)
+        sf = SourceFunds(source=s, committed=s.committed_fen)
+        sf.received = -g(AccountKind.FUNDING_SOURCE, TxKind.RECEIVE_FUNDS)
+        sf.released = g(AccountKind.RELEASE_POOL, TxKind.FUND_RELEASE)
+        sf.returned = -g(AccountKind.RELEASE_POOL, TxKind.RELEASE_RETURN)
+        sf.redeemed = (g(AccountKind.MERCHANT_PAYABLE, TxKind.REDEEM)
+                       + g(AccountKind.MERCHANT_PAYABLE, TxKind.RETURN_BEFORE_SETTLEMENT))
+        sf.settled = sum(v for (sid, kind, _), v in rows.items()
+                         if sid == s.pk and kind == AccountKind.PAID_OUT)
+        sf.available = sum(v for (sid, kind, _), v in rows.items()
+                           if sid == s.pk and kind in (AccountKind.CAMPAIGN_POOL,
+                                                       AccountKind.PERIOD_POOL))
+        out.append(sf)
+    return out
+
+
+# --- the proposal for a release (R-SCHED-4, R-SCHED-7) --------------------------------------
+
+
+@dataclass
+class Proposal:
+    release: Release
+    amount_fen: int
+    voucher_count: int
+    rule: str
+    inputs: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def basis(self) -> dict[str, Any]:
+        return {"rule": self.rule, "inputs": self.inputs, "notes": self.notes}
+
+
+def previous_release(release: Release) -> Release | None:
+    return (Release.objects.filter(period=release.period, number__lt=release.number,
+                                   confirmed_at__isnull=False, cancelled_at__isnull=True)
+            .order_by("-number").first())
+
+
+def default_voucher_count(campaign: Campaign, amount_fen: int) -> int:
+    """R-SCHED-7: amount ÷ expected subsidy per voucher, so each voucher can be honoured."""
+    return max(1, amount_fen // campaign.expected_subsidy_fen) if amount_fen > 0 else 0
+
+
+def propose(release: Release) -> Proposal:
+    period = release.period
+    campaign = period.campaign
+    available = releasable_fen(campaign, period)
+    if release.planned_amount_fen is not None:
+        amount = min(release.planned_amount_fen, available) if available else 0
+        p = Proposal(release, release.planned_amount_fen, 0,
+                     rule="方案规定的本批次金额（第一周发放资金为30万元）",
+                     inputs={"方案金额": format_yuan(release.planned_amount_fen),
+                             "已到位可投放": format_yuan(available)})
+        if amount < release.planned_amount_fen:
+            p.notes.append("已到位资金不足方案金额：请先登记资金到位，或改为较小金额并说明理由。")
+        p.voucher_count = default_voucher_count(campaign, p.amount_fen)
+        return p
+    prev = previous_release(release)
+    last = redeemed_fen(prev) if prev else 0
+    weeks_left = period.releases.filter(number__gte=release.number,
+                                        cancelled_at__isnull=True).count() or 1
+    even_share = available // weeks_left
+    amount = min(available, max(last, even_share))
+    amount -= amount % 100  # whole yuan
+    p = Proposal(
+        release, amount, default_voucher_count(campaign, amount),
+        rule="建议金额 = min(可投放资金, max(上周核券金额, 可投放资金 ÷ 剩余批次数))，取整到元",
+        inputs={
+            "上周批次": str(prev) if prev else "无",
+            "上周核券金额": format_yuan(last),
+            "可投放资金": format_yuan(available),
+            "剩余批次数（含本批）": weeks_left,
+        },
+    )
+    if prev is not None and clock.now() < prev.expires_at:
+        p.notes.append("上周批次尚未到期，核券金额可能还会增加。")
+    if amount == 0:
+        p.notes.append("没有可投放的已到位资金。")
+    return p
+
+
+# --- overview -------------------------------------------------------------------------------
+
+
+@dataclass
+class ReleaseRow:
+    release: Release
+    state: str
+    label: str
+    balance: int
+    redeemed: int
+
+    @property
+    def claimed(self) -> int:
+        if self.release.voucher_count is None:
+            return 0
+        return self.release.voucher_count - self.release.remaining_count
+
+
+def release_rows(period: Period) -> list[ReleaseRow]:
+    now = clock.now()
+    rows = []
+    for r in period.releases.order_by("number"):
+        state = release_state(r, now)
+        rows.append(ReleaseRow(r, state, STATE_LABELS[state], release_balance(r), redeemed_fen(r)))
+    return rows
+
+
+def period_state(period: Period, now: datetime | None = None) -> str:
+    now = now or clock.now()
+    if period.starts_at is None:
+        return "另行确定"
+    if period.ended_early_at is not None:
+        return "已提前结束（资金用完）"
+    if now < period.starts_at:
+        return "未开始"
+    if period.ends_at and now >= period.ends_at:
+        return "已结转" if period.carried_over_at else "已结束"
+    return "进行中"
+
+
+def next_confirmable(campaign: Campaign) -> Release | None:
+    """The next release that needs a person's decision."""
+    now = clock.now()
+    return (Release.objects.filter(period__campaign=campaign, confirmed_at__isnull=True,
+                                   cancelled_at__isnull=True, expires_at__gt=now,
+                                   period__ended_early_at__isnull=True)
+            .order_by("opens_at").first())

@@ -1,0 +1,278 @@
+"""The ``huiquan`` command. Every subcommand works on the database DATABASE_URL names."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huiquan.settings")
+    import django
+
+    django.setup()
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"错误：{message}", file=sys.stderr)
+    return code
+
+
+# --- serve --------------------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    if args.clock:
+        if os.environ.get("HUIQUAN_MODE", "demo") == "production":
+            return _fail("--clock 只能在演示/沙箱模式下使用（HUIQUAN_MODE=production 时拒绝）")
+        from huiquan.core.clock import parse_instant
+
+        try:
+            os.environ["HUIQUAN_CLOCK_START"] = parse_instant(args.clock).isoformat()
+        except ValueError:
+            return _fail(f"--clock 需要 ISO 8601 时间，例如 2024-06-21T09:59:00+08:00，收到 {args.clock!r}")
+        os.environ["HUIQUAN_CLOCK_ANCHOR"] = repr(time.time())
+    if args.demo:
+        os.environ.setdefault("HUIQUAN_MODE", "demo")
+    _setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    from huiquan.campaigns.models import Campaign
+
+    if not Campaign.objects.exists():
+        from huiquan.campaigns.services import load_campaign
+
+        result = load_campaign(path=Path(settings.HUIQUAN_DEFAULT_CAMPAIGN))
+        print(f"已载入活动：{result.campaign.name}")
+    url = f"http://{args.host}:{args.port}/"
+    print(f"\n惠券 huiquan 已启动：{url}office/  （模式：{settings.HUIQUAN_MODE}）")
+    if os.environ.get("HUIQUAN_CLOCK_START"):
+        print(f"演示时钟从 {os.environ['HUIQUAN_CLOCK_START']} 开始走")
+    if args.demo:
+        from huiquan.demo import ensure_demo_accounts
+
+        print("演示账号（角色 / 用户名 / 密码）：")
+        for acc in ensure_demo_accounts():
+            print(f"  {acc.display_name:<12} {acc.username:<10} {acc.password}")
+    print(flush=True)
+    workers = str(args.workers or max(2, (os.cpu_count() or 1) * 2))
+    argv = [
+        sys.executable, "-m", "gunicorn", "huiquan.wsgi:application",
+        "--bind", f"{args.host}:{args.port}", "--workers", workers,
+        "--access-logfile", "-" if args.access_log else "/dev/null",
+        "--graceful-timeout", "5", "--timeout", "60",
+    ]
+    os.execv(sys.executable, argv)
+    return 0  # pragma: no cover
+
+
+# --- campaign -----------------------------------------------------------------------------------
+
+
+def cmd_campaign_load(args: argparse.Namespace) -> int:
+    _setup()
+    from huiquan.campaigns.config import CampaignFileError
+    from huiquan.campaigns.services import load_campaign
+    from huiquan.core.errors import DomainError
+
+    try:
+        result = load_campaign(path=Path(args.file))
+    except (CampaignFileError, DomainError) as exc:
+        return _fail(str(exc))
+    if result.created:
+        print(f"已新建活动「{result.campaign.name}」（{result.campaign.slug}）")
+    elif not result.changes:
+        print(f"活动「{result.campaign.name}」已是该文件的内容，未做任何改动")
+    else:
+        print(f"已更新活动「{result.campaign.name}」")
+    for change in result.changes:
+        print(f"  - {change}")
+    return 0
+
+
+def _campaign(slug: str | None) -> Any:
+    from huiquan.campaigns.models import Campaign
+
+    qs = Campaign.objects.all()
+    campaign = qs.filter(slug=slug).first() if slug else qs.order_by("-pk").first()
+    if campaign is None:
+        raise LookupError(f"找不到活动 {slug}" if slug else "数据库中还没有活动：先运行 huiquan campaign load FILE")
+    return campaign
+
+
+def cmd_campaign_show(args: argparse.Namespace) -> int:
+    _setup()
+    from huiquan.campaigns import selectors
+    from huiquan.core.clock import local
+    from huiquan.core.money import format_yuan
+
+    try:
+        c = _campaign(args.slug)
+    except LookupError as exc:
+        return _fail(str(exc))
+    print(f"{c.name}  [{c.slug}]  {c.title}")
+    print(f"主管：{c.owner}    承办：{c.operator}")
+    print(f"补贴：成交价 {c.subsidy_rate_percent}%，封顶 {format_yuan(c.subsidy_cap_fen)} 元，"
+          f"每人限用 {c.uses_per_person} 张；每张券预计补贴 {format_yuan(c.expected_subsidy_fen)} 元")
+    print("\n资金来源            承诺          已到位        已投放        已核券        已结算")
+    for sf in selectors.funds_by_source(c):
+        print(f"  {sf.source.name:<10} {format_yuan(sf.committed):>13} {format_yuan(sf.received):>13} "
+              f"{format_yuan(sf.released):>13} {format_yuan(sf.redeemed):>13} {format_yuan(sf.settled):>13}")
+    for p in c.periods.order_by("number"):
+        span = (f"{local(p.starts_at):%Y-%m-%d} 至 {local(p.ends_at):%Y-%m-%d}（不含）"
+                if p.starts_at and p.ends_at else "另行确定")
+        print(f"\n{p.name}：{span}  状态：{selectors.period_state(p)}  {p.note}")
+        for row in selectors.release_rows(p):
+            r = row.release
+            amount = format_yuan(r.amount_fen) if r.amount_fen else (
+                f"方案 {format_yuan(r.planned_amount_fen)}" if r.planned_amount_fen else "待定")
+            print(f"  第{r.number}批  {local(r.opens_at):%m-%d %H:%M} 开抢  "
+                  f"{local(r.expires_at):%m-%d %H:%M} 到期  {amount:>16} 元  "
+                  f"券 {r.remaining_count}/{r.voucher_count or 0}  {row.label}")
+    cats = c.config.get("categories", [])
+    print("\n补贴品类：" + "；".join(f"{x['name']}（{len(x['kinds'])} 类）" for x in cats))
+    print("参与商户：" + "、".join(m["name"] for m in c.config.get("merchants", [])))
+    return 0
+
+
+# --- money and time -----------------------------------------------------------------------------
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    _setup()
+    from huiquan.ledger.selectors import reconcile
+
+    try:
+        c = _campaign(args.slug)
+    except LookupError as exc:
+        return _fail(str(exc))
+    rec = reconcile(c)
+    print(f"对账：{c.name}")
+    print(rec.table())
+    return 0 if rec.ok else 1
+
+
+def cmd_tick(args: argparse.Namespace) -> int:
+    _setup()
+    from huiquan.audit.services import write_checkpoint
+    from huiquan.campaigns.models import Campaign
+    from huiquan.campaigns.services import perform_due_transitions
+    from huiquan.core import clock
+
+    done = []
+    for c in Campaign.objects.all():
+        done += perform_due_transitions(campaign=c)
+    cp = write_checkpoint()
+    print(f"{clock.now():%Y-%m-%d %H:%M:%S}：" + ("；".join(done) if done else "没有到期的事项"))
+    if cp:
+        print(f"审计链检查点：第 {cp.seq} 条")
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    _setup()
+    from huiquan.audit.selectors import verify_chain
+
+    result = verify_chain()
+    print(result)
+    return 0 if result.ok else 1
+
+
+def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
+    _setup()
+    from huiquan.audit.services import write_checkpoint
+
+    cp = write_checkpoint()
+    print(f"检查点已写入：第 {cp.seq} 条 {cp.entry_hash}" if cp else "审计链为空，无需检查点")
+    return 0
+
+
+def cmd_demo_accounts(args: argparse.Namespace) -> int:
+    _setup()
+    from huiquan.core.roles import Role
+    from huiquan.demo import DEMO_ACCOUNTS, ensure_demo_accounts
+
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    try:
+        ensure_demo_accounts()
+    except RuntimeError as exc:
+        return _fail(str(exc))
+    rows = [{"role": a.role, "role_name": Role(a.role).label, "username": a.username,
+             "password": a.password} for a in DEMO_ACCOUNTS]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for r in rows:
+            print(f"{r['role_name']:<20} {r['username']:<10} {r['password']}")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _setup()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="huiquan", description="惠券：数字消费券活动平台")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="迁移数据库、载入活动并启动 WSGI 服务")
+    p.add_argument("--demo", action="store_true", help="创建并打印演示账号")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--workers", type=int, default=0, help="工作进程数（默认：CPU 数 × 2）")
+    p.add_argument("--clock", help="演示时钟起点，如 2024-06-21T09:59:00+08:00")
+    p.add_argument("--access-log", action="store_true")
+    p.set_defaults(func=cmd_serve)
+
+    camp = sub.add_parser("campaign", help="活动文件").add_subparsers(dest="sub", required=True)
+    p = camp.add_parser("load", help="校验并载入活动文件（重复载入不会重复创建）")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_campaign_load)
+    p = camp.add_parser("show", help="显示活动、资金与批次")
+    p.add_argument("slug", nargs="?")
+    p.set_defaults(func=cmd_campaign_show)
+
+    p = sub.add_parser("reconcile", help="对账：任何不符都以非零状态退出")
+    p.add_argument("slug", nargs="?")
+    p.set_defaults(func=cmd_reconcile)
+
+    p = sub.add_parser("tick", help="执行到期事项（批次退回、提前结束、结转）；可重复运行")
+    p.set_defaults(func=cmd_tick)
+
+    audit = sub.add_parser("audit", help="审计日志").add_subparsers(dest="sub", required=True)
+    p = audit.add_parser("verify", help="校验哈希链与检查点；发现篡改则以非零状态退出")
+    p.set_defaults(func=cmd_audit_verify)
+    p = audit.add_parser("checkpoint", help="把链头写入库外检查点文件")
+    p.set_defaults(func=cmd_audit_checkpoint)
+
+    demo = sub.add_parser("demo", help="演示数据").add_subparsers(dest="sub", required=True)
+    p = demo.add_parser("accounts", help="创建并打印演示账号")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_demo_accounts)
+
+    p = sub.add_parser("migrate", help="迁移数据库")
+    p.set_defaults(func=cmd_migrate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""Row locks, always in primary-key order, with a short timeout turned into ``Busy``.
+
+On SQLite every transaction is BEGIN IMMEDIATE, so the database write lock is already held
+and ``select_for_update`` is a no-op; on PostgreSQL these are real row locks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TypeVar
+
+from django.db import OperationalError, connection, models
+
+from huiquan.core.errors import Busy
+
+M = TypeVar("M", bound=models.Model)
+
+LOCK_TIMEOUT_MS = 5000
+
+
+def _set_timeout() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
+
+
+def lock_rows(model: type[M], ids: Iterable[int]) -> dict[int, M]:
+    """Lock rows of ``model`` by primary key, in ascending order; return them fresh."""
+    wanted = sorted(set(ids))
+    _set_timeout()
+    try:
+        rows = list(model._default_manager.select_for_update().filter(pk__in=wanted).order_by("pk"))
+    except OperationalError as exc:
+        raise Busy("系统繁忙，请稍后再试") from exc
+    return {row.pk: row for row in rows}
+
+
+def lock_one(model: type[M], pk: int) -> M:
+    rows = lock_rows(model, [pk])
+    if pk not in rows:
+        raise model.DoesNotExist(f"{model.__name__} {pk} does not exist")  # type: ignore[attr-defined]
+    return rows[pk]

@@ -1,0 +1,61 @@
+"""Request-wide guards: read-only roles, and domain errors turned into pages or JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from huiquan.core.errors import DomainError
+from huiquan.core.roles import READ_ONLY_ROLES, role_of
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Paths a read-only user may still POST to: logging out changes nothing of the campaign.
+READ_ONLY_EXEMPT = ("/office/logout/",)
+
+
+def _refuse(request: HttpRequest, error: DomainError) -> HttpResponse:
+    if request.path.startswith("/api/") or "application/json" in request.headers.get(
+        "Accept", ""
+    ):
+        return JsonResponse(error.as_dict(), status=error.status)
+    return render(request, "office/error.html", {"error": error}, status=error.status)
+
+
+class ReadOnlyRoleMiddleware:
+    """The auditor changes nothing anywhere: enforced here for every URL, not by hiding buttons.
+
+    Services check roles again (defence in depth); this catches any view that forgets.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            request.method not in SAFE_METHODS
+            and role_of(request.user) in READ_ONLY_ROLES
+            and not request.path.startswith(READ_ONLY_EXEMPT)
+        ):
+            return _refuse(
+                request,
+                DomainError("审计角色为只读：可以查看一切，不能做任何修改。", code="READ_ONLY",
+                            status=403),
+            )
+        return self.get_response(request)
+
+
+class DomainErrorMiddleware:
+    """A DomainError that escapes a view becomes a clear page (or JSON body), never a 500."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, DomainError):
+            return _refuse(request, exception)
+        return None

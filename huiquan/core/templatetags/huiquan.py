@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import template
+
+from huiquan.core import clock
+from huiquan.core.money import format_yuan
+
+register = template.Library()
+
+
+@register.filter
+def yuan(value: int | None) -> str:
+    """Fen -> "123,456.78"; the one place templates turn money into yuan."""
+    if value is None:
+        return "—"
+    return format_yuan(int(value))
+
+
+@register.filter
+def shanghai(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return "—"
+    return clock.local(value).strftime(fmt)
+
+
+WEEKDAYS = "一二三四五六日"
+
+
+@register.filter
+def weekday(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return "周" + WEEKDAYS[clock.local(value).weekday()]

@@ -1,0 +1,52 @@
+"""Demo accounts: one log-in per staff role, so a visitor can try every part of the office.
+
+Passwords are fixed and printed: they exist only in demo/sandbox mode.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+
+from huiquan.core.models import User
+from huiquan.core.roles import Role
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    role: str
+    username: str
+    password: str
+    display_name: str
+    organisation: str
+
+
+DEMO_ACCOUNTS = [
+    DemoAccount(Role.BUREAU, "bureau", "demo-bureau-2024", "工信局 经办人", "隰县工信和科技局"),
+    DemoAccount(Role.REVIEWER, "reviewer", "demo-reviewer-2024", "建行 审核员",
+                "中国建设银行隰县支行"),
+    DemoAccount(Role.FINANCE, "finance", "demo-finance-2024", "财政局 经办人", "隰县财政局"),
+    DemoAccount(Role.AUDITOR, "auditor", "demo-auditor-2024", "审计局 审计员", "隰县审计局"),
+    DemoAccount(Role.MARKET, "market", "demo-market-2024", "市场监管局 经办人", "隰县市场监管局"),
+    DemoAccount(Role.ADMIN, "admin", "demo-admin-2024", "系统管理员", "平台运维"),
+]
+
+
+@transaction.atomic
+def ensure_demo_accounts() -> list[DemoAccount]:
+    if not settings.SANDBOX:
+        raise RuntimeError("演示账号只能在演示/沙箱模式下创建")
+    for acc in DEMO_ACCOUNTS:
+        user, _ = User.objects.get_or_create(username=acc.username,
+                                             defaults={"role": acc.role})
+        user.role = acc.role
+        user.display_name = acc.display_name
+        user.organisation = acc.organisation
+        user.is_staff = acc.role == Role.ADMIN
+        user.is_superuser = acc.role == Role.ADMIN
+        user.is_active = True
+        user.set_password(acc.password)
+        user.save()
+    return DEMO_ACCOUNTS

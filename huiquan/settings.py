@@ -1,0 +1,188 @@
+"""Django settings. Everything that differs between machines comes from the environment.
+
+- DATABASE_URL       sqlite:////abs/path.db or postgresql://user@host:port/name
+                     (default: SQLite file var/huiquan.db, WAL mode)
+- REDIS_URL          optional; claim gate, rate limits and cache on many machines
+- HUIQUAN_MODE       demo | sandbox | production (default: demo)
+- HUIQUAN_SECRET_KEY required in production; elsewhere kept in var/secret_key
+- HUIQUAN_CLOCK_START / HUIQUAN_CLOCK_ANCHOR  demo clock (see huiquan.core.clock)
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("HUIQUAN_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+HUIQUAN_MODE = os.environ.get("HUIQUAN_MODE", "demo")
+if HUIQUAN_MODE not in {"demo", "sandbox", "production"}:
+    raise RuntimeError(f"HUIQUAN_MODE must be demo, sandbox or production, not {HUIQUAN_MODE!r}")
+SANDBOX = HUIQUAN_MODE != "production"
+
+
+def _secret_key() -> str:
+    key = os.environ.get("HUIQUAN_SECRET_KEY")
+    if key:
+        return key
+    if not SANDBOX:
+        raise RuntimeError("HUIQUAN_SECRET_KEY must be set in production mode")
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = os.environ.get("HUIQUAN_DEBUG") == "1"
+ALLOWED_HOSTS = [h for h in os.environ.get("HUIQUAN_ALLOWED_HOSTS", "").split(",") if h] or (
+    ["127.0.0.1", "localhost", "testserver"] if SANDBOX else []
+)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "axes",
+    "huiquan.core",
+    "huiquan.audit",
+    "huiquan.campaigns",
+    "huiquan.ledger",
+    "huiquan.office",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "huiquan.core.middleware.ReadOnlyRoleMiddleware",
+    "huiquan.core.middleware.DomainErrorMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "huiquan.urls"
+WSGI_APPLICATION = "huiquan.wsgi.application"
+AUTH_USER_MODEL = "core.User"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "huiquan" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "huiquan.core.context.shell",
+            ],
+        },
+    },
+]
+
+# --- database -------------------------------------------------------------------------------
+DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'huiquan.db'}"
+_db = dj_database_url.parse(DATABASE_URL, conn_max_age=0)
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # Writers queue instead of failing with "database is locked": WAL, a busy timeout and
+    # BEGIN IMMEDIATE for every transaction (ARCHITECTURE.md, Stack).
+    _db["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+        ),
+    }
+    # Tests need a file (not :memory:) so real threads share one database.
+    _db["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.db")}
+else:
+    _db["CONN_HEALTH_CHECKS"] = True
+    _db.setdefault("OPTIONS", {})
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+
+# --- auth and sessions ------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "/office/login/"
+LOGIN_REDIRECT_URL = "/office/"
+AXES_FAILURE_LIMIT = 5  # lockout after five wrong passwords …
+AXES_COOLOFF_TIME = 0.25  # … for 15 minutes (hours)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "office/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 8 * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if not SANDBOX:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = os.environ.get("HUIQUAN_SSL_REDIRECT", "1") == "1"
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 31536000
+
+# --- language, time -----------------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文")]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+# --- static files -------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+if os.environ.get("HUIQUAN_TESTING") == "1" or "pytest" in sys.modules:
+    STORAGES["staticfiles"] = {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+    }
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("HUIQUAN_LOG_LEVEL", "WARNING")},
+}
+
+# Where the campaign shipped with the product lives; `huiquan serve` loads it when empty.
+HUIQUAN_DEFAULT_CAMPAIGN = BASE_DIR / "campaigns" / "xixian-2024-home.toml"
+HUIQUAN_AUDIT_CHECKPOINT_FILE = Path(
+    os.environ.get("HUIQUAN_AUDIT_CHECKPOINT_FILE", VAR_DIR / "audit-checkpoints.log")
+)
+# Test-only switch: turns off the database guards so race tests can show the race they catch.
+HUIQUAN_UNSAFE_DISABLE_GUARDS = False
