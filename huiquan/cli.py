@@ -104,7 +104,8 @@ def _campaign(slug: str | None) -> Any:
     qs = Campaign.objects.all()
     campaign = qs.filter(slug=slug).first() if slug else qs.order_by("-pk").first()
     if campaign is None:
-        raise LookupError(f"找不到活动 {slug}" if slug else "数据库中还没有活动：先运行 huiquan campaign load FILE")
+        raise LookupError(f"找不到活动 {slug}" if slug
+                          else "数据库中还没有活动：先运行 huiquan campaign load FILE")
     return campaign
 
 
@@ -197,10 +198,10 @@ def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
 
 def cmd_demo_accounts(args: argparse.Namespace) -> int:
     _setup()
+    from django.core.management import call_command
+
     from huiquan.core.roles import Role
     from huiquan.demo import DEMO_ACCOUNTS, ensure_demo_accounts
-
-    from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
     try:

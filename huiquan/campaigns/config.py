@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from huiquan.core.clock import SHANGHAI
 from huiquan.core.money import MoneyFormatError, parse_yuan
 
+TimeOfDay = time  # a field below is called `time`
+
 WEEKDAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4,
             "saturday": 5, "sunday": 6}
 
@@ -98,10 +100,10 @@ class SubsidyDef(_Strict):
 class ReleaseRuleDef(_Strict):
     cadence: Literal["weekly"]
     weekday: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-    time: time
+    time: TimeOfDay
     valid_until_weekday: Literal["monday", "tuesday", "wednesday", "thursday", "friday",
                                  "saturday", "sunday"]
-    valid_until_time: time
+    valid_until_time: TimeOfDay
     valid_max_days: Annotated[int, Field(ge=1, le=60, strict=True)]
     first_amount_yuan: Any
     proposal_rule: Literal["last_week_redeemed"] = "last_week_redeemed"

@@ -113,3 +113,6 @@ class Posting(models.Model):
         constraints = [
             models.CheckConstraint(condition=~models.Q(amount_fen=0), name="posting_not_zero"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.amount_fen}"
