@@ -37,6 +37,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         except ValueError:
             return _fail(f"--clock 需要 ISO 8601 时间，例如 2024-06-21T09:59:00+08:00，收到 {args.clock!r}")
         os.environ["HUIQUAN_CLOCK_ANCHOR"] = repr(time.time())
+        from huiquan.core.clock import demo_clock_file
+
+        demo_clock_file().parent.mkdir(parents=True, exist_ok=True)
+        demo_clock_file().write_text(json.dumps({"start": os.environ["HUIQUAN_CLOCK_START"],
+                                                 "anchor": os.environ["HUIQUAN_CLOCK_ANCHOR"]}))
+    else:
+        from huiquan.core.clock import demo_clock_file
+
+        demo_clock_file().unlink(missing_ok=True)
     if args.demo:
         os.environ.setdefault("HUIQUAN_MODE", "demo")
     _setup()

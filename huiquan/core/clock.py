@@ -12,10 +12,12 @@ Asia/Shanghai. Three modes:
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -36,13 +38,46 @@ def parse_instant(text: str) -> datetime:
     return value.astimezone(SHANGHAI)
 
 
+def demo_clock_file() -> Path:
+    """Where `huiquan serve --clock` leaves its clock, so CLI commands (tick, reconcile) run
+    against the same database follow the same demo time."""
+    default = Path(__file__).resolve().parent.parent.parent / "var"
+    return Path(os.environ.get("HUIQUAN_VAR_DIR", default)) / "demo-clock.json"
+
+
+_file_cache: tuple[float, tuple[str, str] | None] | None = None
+
+
+def _from_file() -> tuple[str, str] | None:
+    global _file_cache
+    path = demo_clock_file()
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        return None
+    if _file_cache is not None and _file_cache[0] == mtime:
+        return _file_cache[1]
+    try:
+        data = json.loads(path.read_text())
+        value: tuple[str, str] | None = (str(data["start"]), str(data["anchor"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        value = None
+    _file_cache = (mtime, value)
+    return value
+
+
 def _demo_start() -> tuple[datetime, float] | None:
     start = os.environ.get("HUIQUAN_CLOCK_START")
+    anchor_text = os.environ.get("HUIQUAN_CLOCK_ANCHOR")
+    if not start and os.environ.get("HUIQUAN_MODE", "demo") != "production":
+        stored = _from_file()
+        if stored:
+            start, anchor_text = stored
     if not start:
         return None
     if os.environ.get("HUIQUAN_MODE", "demo") == "production":
         raise ClockRefused("演示时钟只能在演示/沙箱模式下使用 (HUIQUAN_MODE=production)")
-    anchor = float(os.environ.get("HUIQUAN_CLOCK_ANCHOR") or _PROCESS_START)
+    anchor = float(anchor_text or _PROCESS_START)
     return parse_instant(start), anchor
 
 
@@ -62,7 +97,7 @@ def now() -> datetime:
 
 
 def is_demo_clock() -> bool:
-    return _frozen is None and bool(os.environ.get("HUIQUAN_CLOCK_START"))
+    return _frozen is None and _demo_start() is not None
 
 
 def local(value: datetime) -> datetime:
