@@ -1,3 +1,4 @@
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from huiquan.office import views
@@ -5,4 +6,12 @@ from huiquan.office import views
 app_name = "office"
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(next_page="/office/login/"), name="logout"),
+    path("funds/", views.funds, name="funds"),
+    path("releases/", views.releases, name="releases"),
+    path("releases/<int:release_id>/", views.release_detail, name="release"),
+    path("tick/", views.tick, name="tick"),
+    path("audit/", views.audit, name="audit"),
+    path("reconcile/", views.reconcile_view, name="reconcile"),
 ]

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import datetime, timedelta
+from typing import Any
 
 from django import template
 
@@ -33,3 +35,16 @@ def weekday(value: datetime | None) -> str:
     if value is None:
         return ""
     return "周" + WEEKDAYS[clock.local(value).weekday()]
+
+
+@register.filter
+def last_day(value: datetime | None) -> str:
+    """An exclusive end (next day 00:00) shown as the last day people know: "2024-07-31"."""
+    if value is None:
+        return "—"
+    return (clock.local(value) - timedelta(microseconds=1)).strftime("%Y-%m-%d")
+
+
+@register.filter
+def pretty_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True, default=str)
