@@ -70,6 +70,18 @@ class FundingSourceDef(_Strict):
     def received_fen(self) -> int:
         return yuan_to_fen(self.received_yuan, allow_zero=True)
 
+    @field_validator("committed_yuan")
+    @classmethod
+    def _committed(cls, value: Any) -> Any:
+        yuan_to_fen(value)
+        return value
+
+    @field_validator("received_yuan")
+    @classmethod
+    def _received(cls, value: Any) -> Any:
+        yuan_to_fen(value, allow_zero=True)
+        return value
+
     @model_validator(mode="after")
     def _amounts(self) -> FundingSourceDef:
         committed = yuan_to_fen(self.committed_yuan)
