@@ -48,3 +48,16 @@ def last_day(value: datetime | None) -> str:
 @register.filter
 def pretty_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True, default=str)
+
+
+@register.filter
+def role_label(value: str) -> str:
+    """"bureau" -> "县工信和科技局（活动主管）"; "system" for scheduled transitions."""
+    from huiquan.core.roles import Role
+
+    if value == "system":
+        return "系统（定时任务）"
+    try:
+        return str(Role(value).label)
+    except ValueError:
+        return value or "—"
