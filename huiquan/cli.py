@@ -180,6 +180,12 @@ def cmd_tick(args: argparse.Namespace) -> int:
     done = []
     for c in Campaign.objects.all():
         done += perform_due_transitions(campaign=c)
+    from huiquan.vouchers.services import seal_claims, sync_gate
+
+    sealed = seal_claims()
+    if sealed:
+        done.append(f"封存 {sealed} 张领券记录进审计链")
+    sync_gate()
     cp = write_checkpoint()
     print(f"{clock.now():%Y-%m-%d %H:%M:%S}：" + ("；".join(done) if done else "没有到期的事项"))
     if cp:
@@ -224,6 +230,27 @@ def cmd_demo_accounts(args: argparse.Namespace) -> int:
     else:
         for r in rows:
             print(f"{r['role_name']:<20} {r['username']:<10} {r['password']}")
+    return 0
+
+
+def cmd_sandbox_sms(args: argparse.Namespace) -> int:
+    _setup()
+    from django.conf import settings
+
+    if not settings.SANDBOX:
+        return _fail("沙箱短信只在演示/沙箱模式下可用")
+    from huiquan.consumers.services import normalise_phone
+    from huiquan.consumers.sms import latest_sandbox_message
+    from huiquan.core.errors import DomainError
+
+    try:
+        phone = normalise_phone(args.phone)
+    except DomainError as exc:
+        return _fail(exc.message)
+    body = latest_sandbox_message(phone)
+    if body is None:
+        return _fail(f"沙箱发件箱里没有发给 {phone} 的短信", code=1)
+    print(body)
     return 0
 
 
@@ -273,6 +300,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = demo.add_parser("accounts", help="创建并打印演示账号")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_demo_accounts)
+
+    sandbox = sub.add_parser("sandbox", help="沙箱外部系统").add_subparsers(dest="sub", required=True)
+    p = sandbox.add_parser("sms", help="显示沙箱发给该手机号的最新短信（验证码）")
+    p.add_argument("phone")
+    p.set_defaults(func=cmd_sandbox_sms)
 
     p = sub.add_parser("migrate", help="迁移数据库")
     p.set_defaults(func=cmd_migrate)

@@ -41,6 +41,26 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _derived(purpose: str) -> str:
+    import base64
+    import hashlib
+
+    digest = hashlib.sha256(f"{purpose}:{SECRET_KEY}".encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+# Resident ID numbers (invariant 7): Fernet keys, newest first (rotation: prepend a new key,
+# keep the old ones until re-encrypted); and the HMAC key behind "one ID, one account".
+HUIQUAN_ID_KEYS = [k for k in os.environ.get("HUIQUAN_ID_KEYS", "").split(",") if k] or (
+    [_derived("id-encryption")] if SANDBOX else []
+)
+HUIQUAN_ID_HASH_KEY = os.environ.get("HUIQUAN_ID_HASH_KEY") or (
+    _derived("id-hash") if SANDBOX else ""
+)
+if not SANDBOX and (not HUIQUAN_ID_KEYS or not HUIQUAN_ID_HASH_KEY):
+    raise RuntimeError("HUIQUAN_ID_KEYS and HUIQUAN_ID_HASH_KEY must be set in production mode")
 DEBUG = os.environ.get("HUIQUAN_DEBUG") == "1"
 ALLOWED_HOSTS = [h for h in os.environ.get("HUIQUAN_ALLOWED_HOSTS", "").split(",") if h] or (
     ["127.0.0.1", "localhost", "testserver"] if SANDBOX else []
@@ -58,6 +78,8 @@ INSTALLED_APPS = [
     "huiquan.audit",
     "huiquan.campaigns",
     "huiquan.ledger",
+    "huiquan.consumers",
+    "huiquan.vouchers",
     "huiquan.office",
 ]
 
@@ -194,5 +216,11 @@ HUIQUAN_DEFAULT_CAMPAIGN = BASE_DIR / "campaigns" / "xixian-2024-home.toml"
 HUIQUAN_AUDIT_CHECKPOINT_FILE = Path(
     os.environ.get("HUIQUAN_AUDIT_CHECKPOINT_FILE", VAR_DIR / "audit-checkpoints.log")
 )
+# Outside systems behind interfaces; sandbox implementations unless configured otherwise.
+HUIQUAN_SMS_PROVIDER = os.environ.get("HUIQUAN_SMS_PROVIDER",
+                                      "huiquan.consumers.sms.SandboxSmsProvider")
+HUIQUAN_SANDBOX_SMS_DELAY = float(os.environ.get("HUIQUAN_SANDBOX_SMS_DELAY", "0"))
+HUIQUAN_GEOFENCE_DIR = os.environ.get("HUIQUAN_GEOFENCE_DIR", "")
+
 # Test-only switch: turns off the database guards so race tests can show the race they catch.
 HUIQUAN_UNSAFE_DISABLE_GUARDS = False

@@ -3,6 +3,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import include, path
 
+from huiquan.api import api
 from huiquan.core import clock
 
 
@@ -15,5 +16,7 @@ urlpatterns = [
     path("", lambda request: redirect("/office/")),
     path("healthz", healthz),
     path("office/", include("huiquan.office.urls")),
+    path("api/v1/", api.urls),
+    path("api/docs", lambda request: redirect("/api/v1/docs")),
     path("admin/", admin.site.urls),
 ]

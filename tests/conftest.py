@@ -86,3 +86,54 @@ def reviewer(make_user):  # type: ignore[no-untyped-def]
 
 def pytest_report_header(config):  # type: ignore[no-untyped-def]
     return f"database: {settings.DATABASES['default']['ENGINE']}"
+
+
+# --- consumers and claims -----------------------------------------------------------------------
+
+INSIDE_LINFEN = {"lat": 36.08, "lng": 111.52, "coord_system": "wgs84"}  # Linfen city centre
+BEIJING = {"lat": 39.9087, "lng": 116.3975, "coord_system": "wgs84"}
+
+
+def make_id_number(n: int) -> str:
+    """A valid resident ID number (check digit by python-stdnum), distinct for each n."""
+    from stdnum.cn import ric
+
+    base = f"141031{1960 + n % 40:04d}{1 + n % 12:02d}{1 + n % 28:02d}{n % 1000:03d}"
+    return base + ric.calc_check_digit(base + "0")
+
+
+@pytest.fixture
+def make_consumer(db):  # type: ignore[no-untyped-def]
+    from huiquan.consumers import services
+    from huiquan.consumers.sms import latest_sandbox_message
+
+    counter = {"n": 0}
+
+    def make(*, verified: bool = True, phone: str | None = None):  # type: ignore[no-untyped-def]
+        counter["n"] += 1
+        n = counter["n"]
+        phone = phone or f"138{n:08d}"
+        services.request_otp(phone=phone, ip=f"10.0.{n // 250}.{n % 250}")
+        code = latest_sandbox_message(phone).split("验证码是 ")[1][:6]
+        session = services.verify_otp(phone=phone, code=code)
+        if verified:
+            services.submit_identity(consumer=session.consumer, real_name=f"张{'三四五六七八'[n % 6]}",
+                                     id_number=make_id_number(n))
+            session.consumer.refresh_from_db()
+        return session
+
+    return make
+
+
+@pytest.fixture
+def open_release(campaign, finance, bureau, clock):  # type: ignore[no-untyped-def]
+    """Release 1 confirmed with 150 vouchers, and the clock at its opening second."""
+    from huiquan.campaigns.services import confirm_release, receive_funds
+
+    receive_funds(source=campaign.funding_sources.get(code="city"), amount_fen=360_000_00,
+                  reference="临财〔2024〕1号", actor=finance)
+    release = campaign.periods.get(number=1).releases.get(number=1)
+    confirm_release(release=release, amount_fen=300_000_00, actor=bureau)
+    clock.set("2024-06-21T10:00:00+08:00")
+    release.refresh_from_db()
+    return release

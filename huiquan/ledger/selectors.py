@@ -75,9 +75,19 @@ def reconcile(campaign: Any) -> Reconciliation:
                         f"{format_yuan(source.committed_fen)}")
     rec.add("到位不超过承诺", not over, "；".join(over) or "各来源均未超过承诺金额")
 
+    from django.db.models import Count as _Count
+
+    from huiquan.vouchers.models import Voucher
+
+    issued = dict(Voucher.objects.filter(campaign=campaign).values("release_id")
+                  .annotate(n=_Count("id")).values_list("release_id", "n"))
     bad_releases = []
     releases = Release.objects.filter(period__campaign=campaign)
     for r in releases:
+        claimed = issued.get(r.pk, 0)
+        if claimed != (r.voucher_count or 0) - r.remaining_count:
+            bad_releases.append(f"{r}: 已领 {claimed} 张 ≠ 总数 {r.voucher_count or 0} − 剩余 "
+                                f"{r.remaining_count}")
         funded = funded_fen(r)
         if r.confirmed_at is None:
             if funded or release_balance(r):

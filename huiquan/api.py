@@ -1,0 +1,51 @@
+"""The JSON API (/api/v1/, OpenAPI at /api/docs). Errors are always {"code", "message"}."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from huiquan.core.errors import DomainError
+
+api = NinjaAPI(title="huiquan 惠券 API", version="1", urls_namespace="api",
+               docs_url="/docs", openapi_url="/openapi.json")
+
+
+def _error(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
+    return api.create_response(request, {"code": code, "message": message}, status=status)
+
+
+@api.exception_handler(DomainError)
+def _domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return _error(request, exc.status, exc.code, exc.message)
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    fields = []
+    for err in exc.errors:
+        loc = ".".join(str(p) for p in err.get("loc", []) if p not in ("body", "payload"))
+        fields.append(loc or "body")
+    return _error(request, 422, "INVALID_INPUT", "请求内容不正确：" + "、".join(fields))
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, "UNAUTHENTICATED", "请先登录（令牌无效或已过期）")
+
+
+@api.exception_handler(HttpError)
+def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, "HTTP_ERROR", str(exc))
+
+
+def _register() -> None:
+    from huiquan.consumers.api import router as consumers
+    from huiquan.vouchers.api import router as vouchers
+
+    api.add_router("/", consumers)
+    api.add_router("/", vouchers)
+
+
+_register()

@@ -1,0 +1,78 @@
+"""Sign-up and real name over the API (R-CLAIM-1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from huiquan.consumers import services
+from huiquan.consumers.auth import bearer
+from huiquan.consumers.models import Consumer
+from huiquan.core.errors import PermissionRefused
+
+router = Router(tags=["auth"])
+
+
+class OtpIn(Schema):
+    phone: str
+
+
+class VerifyIn(Schema):
+    phone: str
+    code: str
+
+
+class TokenOut(Schema):
+    token: str
+    token_type: str = "Bearer"  # noqa: S105 - the scheme name, not a secret
+    verified: bool
+
+
+class IdentityIn(Schema):
+    name: str
+    id_number: str
+
+
+class IdentityOut(Schema):
+    name: str
+    id_masked: str
+    warnings: list[str]
+
+
+class Sent(Schema):
+    sent: bool
+    expires_in_seconds: int
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def require_consumer(request: HttpRequest) -> Consumer:
+    consumer = services.consumer_of(request.user)
+    if consumer is None:
+        raise PermissionRefused("只有消费者账号可以这样做")
+    return consumer
+
+
+@router.post("/auth/otp", response=Sent, summary="发送手机验证码")
+def request_otp(request: HttpRequest, payload: OtpIn) -> Any:
+    services.request_otp(phone=payload.phone, ip=client_ip(request))
+    return {"sent": True, "expires_in_seconds": int(services.OTP_TTL.total_seconds())}
+
+
+@router.post("/auth/verify", response=TokenOut, summary="校验验证码，返回令牌")
+def verify(request: HttpRequest, payload: VerifyIn) -> Any:
+    session = services.verify_otp(phone=payload.phone, code=payload.code)
+    return {"token": session.token, "verified": session.consumer.is_verified}
+
+
+@router.post("/me/identity", response=IdentityOut, auth=bearer, summary="实名：姓名 + 身份证号")
+def identity(request: HttpRequest, payload: IdentityIn) -> Any:
+    consumer = require_consumer(request)
+    warnings = services.submit_identity(consumer=consumer, real_name=payload.name,
+                                        id_number=payload.id_number)
+    consumer.refresh_from_db()
+    return {"name": consumer.real_name, "id_masked": consumer.id_masked, "warnings": warnings}

@@ -1,0 +1,78 @@
+"""Real-name consumers (R-CLAIM-1): phone verified by a one-time code, then name + resident ID.
+
+The ID number is never stored in clear: ``id_cipher`` (Fernet, rotatable keys) for the rare
+lawful read, ``id_hash`` (HMAC) for "one ID, one account", ``id_masked`` for display
+(invariant 7).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Consumer(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                related_name="consumer")
+    phone = models.CharField("手机号", max_length=11, unique=True)
+    real_name = models.CharField("姓名", max_length=32, blank=True)
+    id_cipher = models.TextField(blank=True)
+    id_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    id_masked = models.CharField("身份证号", max_length=18, blank=True)
+    verified_at = models.DateTimeField("实名时间", null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "消费者"
+        verbose_name_plural = "消费者"
+
+    def __str__(self) -> str:
+        return f"{self.real_name or '未实名'} {self.phone[:3]}****{self.phone[-4:]}"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+
+class OtpCode(models.Model):
+    """One code sent to one phone. Only its keyed hash is stored."""
+
+    phone = models.CharField(max_length=11, db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(db_index=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["phone", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"otp {self.phone[:3]}**** {self.created_at:%H:%M}"
+
+
+class SmsMessage(models.Model):
+    """The sandbox SMS provider's outbox (nothing leaves the machine in sandbox mode)."""
+
+    phone = models.CharField(max_length=11, db_index=True)
+    body = models.CharField(max_length=255)
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    sent_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"sms {self.phone[:3]}****"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API. Only its hash is stored."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"token of {self.user_id}"

@@ -1,0 +1,101 @@
+"""The campaign and claiming over the API (R-CLAIM-2, R-ROLE-2; invariant 4)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Header, Router, Schema
+
+from huiquan.campaigns.selectors import current_campaign
+from huiquan.consumers.api import require_consumer
+from huiquan.consumers.auth import bearer
+from huiquan.core.errors import NotFound
+from huiquan.vouchers import paycode, selectors, services
+from huiquan.vouchers.models import Voucher
+
+router = Router(tags=["vouchers"])
+
+
+class ReleaseOut(Schema):
+    id: int
+    period: str
+    number: int
+    opens_at: datetime
+    expires_at: datetime
+    state: str
+    voucher_count: int
+    remaining_count: int
+    amount_fen: int
+    remaining_fen: int
+
+
+class CampaignOut(Schema):
+    slug: str
+    name: str
+    owner: str
+    operator: str
+    subsidy_rate_percent: int
+    subsidy_cap_fen: int
+    server_time: datetime
+    releases: list[ReleaseOut]
+
+
+class ClaimIn(Schema):
+    lat: float | None = None
+    lng: float | None = None
+    coord_system: str = "wgs84"
+
+
+class VoucherOut(Schema):
+    id: int
+    release_id: int
+    claimed_at: datetime
+    valid_until: datetime
+    state: str
+    payment_code: str | None
+    payment_code_seconds_left: int | None
+
+
+def voucher_out(voucher: Voucher) -> dict[str, Any]:
+    state = selectors.voucher_state(voucher)
+    live = state == "valid"
+    return {"id": voucher.pk, "release_id": voucher.release_id, "claimed_at": voucher.claimed_at,
+            "valid_until": voucher.valid_until, "state": state,
+            "payment_code": paycode.current_code(voucher) if live else None,
+            "payment_code_seconds_left": paycode.seconds_left() if live else None}
+
+
+@router.get("/campaigns/current", response=CampaignOut, summary="当前活动与各批次余量")
+def campaign_current(request: HttpRequest) -> Any:
+    from huiquan.core import clock
+
+    campaign = current_campaign()
+    if campaign is None:
+        raise NotFound("当前没有活动")
+    return {"slug": campaign.slug, "name": campaign.name, "owner": campaign.owner,
+            "operator": campaign.operator,
+            "subsidy_rate_percent": campaign.subsidy_rate_percent,
+            "subsidy_cap_fen": campaign.subsidy_cap_fen, "server_time": clock.now(),
+            "releases": selectors.releases_public(campaign)}
+
+
+@router.post("/releases/{release_id}/claims", response={201: VoucherOut}, auth=bearer,
+             summary="领取消费券")
+def claim(request: HttpRequest, release_id: int, payload: ClaimIn,
+          idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
+          ) -> Any:
+    consumer = require_consumer(request)
+    voucher = services.claim_voucher(consumer=consumer, release_id=release_id, lat=payload.lat,
+                                     lng=payload.lng, coord_system=payload.coord_system,
+                                     idempotency_key=idempotency_key)
+    return 201, voucher_out(voucher)
+
+
+@router.get("/me/vouchers", response=list[VoucherOut], auth=bearer, summary="我的消费券")
+def my_vouchers(request: HttpRequest) -> Any:
+    consumer = require_consumer(request)
+    return [voucher_out(v) for v in selectors.vouchers_of(consumer)]
+
+

@@ -1,0 +1,243 @@
+"""Claiming a voucher (invariant 4, R-CLAIM-2, R-CLAIM-3, R-SCHED-3, R-CON-2)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from huiquan.campaigns.models import Release
+from huiquan.campaigns.selectors import current_campaign
+from huiquan.consumers import geofence
+from huiquan.consumers.models import Consumer
+from huiquan.core import clock
+from huiquan.core.errors import DomainError
+from huiquan.vouchers import gate
+from huiquan.vouchers.errors import ClaimRefused
+from huiquan.vouchers.models import IdempotentRequest, Voucher
+
+VALID_AT_MOST = timedelta(days=7)  # "自获券后一周之内有效"
+
+
+def _guarded() -> bool:
+    return not getattr(settings, "HUIQUAN_UNSAFE_DISABLE_GUARDS", False)
+
+
+def _refuse(code: str, message: str, status: int = 409) -> ClaimRefused:
+    return ClaimRefused(message, code=code, status=status)
+
+
+def _open_release(release_id: int) -> Release:
+    release = (Release.objects.select_related("period__campaign")
+               .filter(pk=release_id).first())
+    campaign = current_campaign()
+    if release is None or campaign is None or release.period.campaign_id != campaign.pk:
+        raise _refuse("RELEASE_NOT_FOUND", "没有这个发放批次（或不属于当前活动）", 404)
+    now = clock.now()
+    if release.cancelled_at is not None or release.confirmed_at is None:
+        raise _refuse("RELEASE_NOT_OPEN", "本批次没有发放")
+    if now < release.opens_at:
+        raise _refuse("RELEASE_NOT_OPEN",
+                      f"还没开始：{clock.local(release.opens_at):%m月%d日 %H:%M} 准时开抢")
+    if now >= release.expires_at:
+        raise _refuse("RELEASE_CLOSED", "本批次已结束")
+    return release
+
+
+def _check_limits(consumer: Consumer, release: Release) -> None:
+    """R-CLAIM-3: one per release; none while holding a live unused one; none after a use."""
+    now = clock.now()
+    mine = list(Voucher.objects.filter(consumer=consumer, campaign_id=release.period.campaign_id)
+                .values("release_id", "used_at", "valid_until"))
+    if any(v["used_at"] is not None for v in mine):
+        raise _refuse("ALREADY_USED_IN_CAMPAIGN", "您在本次活动中已经使用过一张券：每人限用一张")
+    if any(v["release_id"] == release.pk for v in mine):
+        raise _refuse("ALREADY_CLAIMED", "您已经领取过本批次的券")
+    if any(v["valid_until"] > now for v in mine):
+        raise _refuse("HOLDS_UNUSED_VOUCHER", "您还有一张未使用且未过期的券，用完或过期后才能再领")
+
+
+class _Replayed(Exception):
+    """A twin request with the same Idempotency-Key committed first."""
+
+
+# Refusals not worth a stored answer: recomputing them gives the same answer anyway.
+_NOT_STORED = {"SOLD_OUT", "RELEASE_NOT_OPEN", "BUSY"}
+
+
+def claim_voucher(*, consumer: Consumer, release_id: int, lat: Any, lng: Any,
+                  coord_system: Any, idempotency_key: str | None = None) -> Voucher:
+    """Claim one voucher of an open release for a verified person inside the geofence.
+
+    One transaction: the remaining count is decremented only where still positive and the
+    window open (conditional update), then the voucher is inserted under the unique constraint
+    (consumer, release). Losers get SOLD_OUT / ALREADY_CLAIMED, never a 500. The same request
+    repeated with the same idempotency key gets the same answer.
+    """
+    body = {"release": release_id, "lat": lat, "lng": lng, "coord_system": coord_system}
+    key = (idempotency_key or "").strip()[:64]
+    if key:
+        stored = replay(user=consumer.user, key=key, body=body)
+        if stored is not None:
+            return _answer(stored)
+    try:
+        return _claim(consumer, release_id, lat, lng, coord_system, key, body)
+    except _Replayed:
+        stored = replay(user=consumer.user, key=key, body=body)
+        assert stored is not None
+        return _answer(stored)
+    except ClaimRefused as refused:
+        if key and refused.code not in _NOT_STORED:
+            _answer(remember(user=consumer.user, key=key, body=body, status=refused.status,
+                             response=refused.as_dict()))
+        raise
+
+
+def _answer(stored: IdempotentRequest) -> Voucher:
+    if stored.status == 201:
+        return Voucher.objects.select_related("release").get(pk=stored.response["voucher_id"])
+    raise ClaimRefused(stored.response["message"], code=stored.response["code"],
+                       status=stored.status)
+
+
+def _claim(consumer: Consumer, release_id: int, lat: Any, lng: Any, coord_system: Any,
+           key: str, body: dict[str, Any]) -> Voucher:
+    if not consumer.is_verified:
+        raise _refuse("NOT_VERIFIED", "请先完成实名认证（姓名 + 身份证号）", 403)
+    flat, flng, system = geofence.parse_point(lat, lng, coord_system)
+    release = _open_release(release_id)
+    fence = release.period.campaign.config.get("geofences", {}).get("claim", {})
+    if fence.get("adcode") and not geofence.contains(fence["adcode"], lat=flat, lng=flng,
+                                                      coord_system=system):
+        area = fence.get("name", "活动区域")
+        raise _refuse("OUTSIDE_GEOFENCE", f"您当前的位置不在{area}范围内：定位在{area}才能领取",
+                      403)
+    if release.remaining_count <= 0:
+        raise _refuse("SOLD_OUT", "本批次的券已经抢完了，下周五 10:00 再来")
+    admitted = False
+    if gate.enabled():
+        if not gate.admit(release, lambda: Release.objects.get(pk=release.pk).remaining_count):
+            raise _refuse("SOLD_OUT", "本批次的券已经抢完了，下周五 10:00 再来")
+        admitted = True
+    naive_remaining = None
+    if not _guarded():  # the naive shape race tests must catch: read now, write later
+        naive_remaining = Release.objects.get(pk=release.pk).remaining_count
+        if _between_read_and_write is not None:
+            _between_read_and_write()
+    try:
+        return _claim_in_transaction(consumer, release, key, body, naive_remaining)
+    except (DomainError, _Replayed):
+        if admitted:
+            gate.give_back(release)
+        raise
+
+
+@transaction.atomic(durable=True)
+def _claim_in_transaction(consumer: Consumer, release: Release, key: str,
+                          body: dict[str, Any], naive_remaining: int | None) -> Voucher:
+    now = clock.now()
+    record = None
+    if key:  # taken first, so a twin request with the same key waits for this one's answer
+        try:
+            with transaction.atomic():
+                record = IdempotentRequest.objects.create(
+                    user=consumer.user, key=key, body_hash=body_hash(body), status=202,
+                    response={}, created_at=now)
+        except IntegrityError as exc:
+            raise _Replayed from exc
+    if _guarded():
+        consumer = Consumer.objects.select_for_update().get(pk=consumer.pk)
+    _check_limits(consumer, release)
+    window = Release.objects.filter(pk=release.pk, opens_at__lte=now, expires_at__gt=now,
+                                    confirmed_at__isnull=False, cancelled_at__isnull=True)
+    if _guarded():
+        taken = window.filter(remaining_count__gt=0).update(
+            remaining_count=F("remaining_count") - 1)
+    else:
+        current = naive_remaining or 0
+        taken = window.update(remaining_count=max(current - 1, 0)) if current > 0 else 0
+    if not taken:
+        raise _refuse("SOLD_OUT", "本批次的券已经抢完了，下周五 10:00 再来")
+    try:
+        with transaction.atomic():
+            voucher = Voucher.objects.create(
+                consumer=consumer, release=release, campaign_id=release.period.campaign_id,
+                claimed_at=now, valid_until=min(release.expires_at, now + VALID_AT_MOST),
+                paycode_secret=secrets.token_hex(20))
+    except IntegrityError as exc:
+        raise _refuse("ALREADY_CLAIMED", "您已经领取过本批次的券") from exc
+    if record is not None:
+        IdempotentRequest.objects.filter(pk=record.pk).update(
+            status=201, response={"voucher_id": voucher.pk})
+    return voucher
+
+
+# Test-only hook: runs between the naive read and write when the guards are off.
+_between_read_and_write: Any = None
+
+
+def body_hash(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def replay(*, user: Any, key: str, body: dict[str, Any]) -> IdempotentRequest | None:
+    """The stored answer for (user, key), or None. A different body with the same key is
+    refused (IDEMPOTENCY_KEY_REUSED)."""
+    stored = IdempotentRequest.objects.filter(user=user, key=key).first()
+    if stored is not None and stored.body_hash != body_hash(body):
+        raise DomainError("同一个 Idempotency-Key 不能用于不同的请求",
+                          code="IDEMPOTENCY_KEY_REUSED", status=422)
+    return stored
+
+
+def remember(*, user: Any, key: str, body: dict[str, Any], status: int,
+             response: dict[str, Any]) -> IdempotentRequest:
+    """Store an answer; when a twin request stored one first, that one wins and is returned."""
+    try:
+        with transaction.atomic():
+            return IdempotentRequest.objects.create(user=user, key=key, body_hash=body_hash(body),
+                                                    status=status, response=response,
+                                                    created_at=clock.now())
+    except IntegrityError:
+        return IdempotentRequest.objects.get(user=user, key=key)
+
+
+def seal_claims(*, batch: int = 5000) -> int:
+    """Invariant 9: claims are not chained one by one (the chain must not become the release-day
+    bottleneck); each run seals the vouchers claimed since the last seal into one audit entry
+    carrying a hash over their rows. Returns how many vouchers were sealed."""
+    from huiquan.audit.services import record
+
+    with transaction.atomic(durable=True):
+        rows = list(Voucher.objects.select_for_update().filter(sealed=False).order_by("pk")
+                    .values_list("pk", "consumer_id", "release_id", "claimed_at",
+                                 "valid_until")[:batch])
+        if not rows:
+            return 0
+        digest = hashlib.sha256()
+        for pk, consumer_id, release_id, claimed_at, valid_until in rows:
+            digest.update(f"{pk}|{consumer_id}|{release_id}|{claimed_at.isoformat()}|"
+                          f"{valid_until.isoformat()}\n".encode())
+        ids = [r[0] for r in rows]
+        Voucher.objects.filter(pk__in=ids).update(sealed=True)
+        record(actor=None, action="vouchers.seal", obj_type="voucher",
+               obj_id=f"{ids[0]}-{ids[-1]}", summary=f"封存 {len(ids)} 张领券记录",
+               after={"count": len(ids), "first": ids[0], "last": ids[-1],
+                      "sha256": digest.hexdigest()})
+        return len(ids)
+
+
+def sync_gate() -> None:
+    """Re-copy open releases' remaining counts into the Redis gate (heals lost places)."""
+    if not gate.enabled():
+        return
+    now = clock.now()
+    for release in Release.objects.filter(opens_at__lte=now, expires_at__gt=now,
+                                          confirmed_at__isnull=False):
+        gate.sync(release)
