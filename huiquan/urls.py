@@ -13,7 +13,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns = [
-    path("", lambda request: redirect("/office/")),
+    path("", include("huiquan.vouchers.urls")),
     path("healthz", healthz),
     path("office/", include("huiquan.office.urls")),
     path("api/v1/", api.urls),

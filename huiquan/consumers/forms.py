@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django import forms
+
+
+class PhoneForm(forms.Form):
+    phone = forms.CharField(label="手机号", max_length=20,
+                            widget=forms.TextInput(attrs={"inputmode": "tel",
+                                                          "autocomplete": "tel",
+                                                          "placeholder": "11 位手机号"}))
+
+
+class CodeForm(PhoneForm):
+    code = forms.CharField(label="验证码", max_length=8,
+                           widget=forms.TextInput(attrs={"inputmode": "numeric",
+                                                         "autocomplete": "one-time-code",
+                                                         "placeholder": "6 位验证码"}))
+
+
+class IdentityForm(forms.Form):
+    name = forms.CharField(label="姓名", max_length=32,
+                           widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    id_number = forms.CharField(label="身份证号", max_length=24,
+                                widget=forms.TextInput(attrs={"autocomplete": "off",
+                                                              "placeholder": "18 位身份证号"}))

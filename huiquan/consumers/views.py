@@ -1,0 +1,82 @@
+"""The consumer's sign-in and real-name pages (mobile H5, R-CLAIM-1)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from huiquan.campaigns.selectors import current_campaign
+from huiquan.consumers import services
+from huiquan.consumers.forms import CodeForm, IdentityForm, PhoneForm
+from huiquan.core.errors import DomainError
+
+
+def sign_in(request: HttpRequest) -> HttpResponse:
+    """Step 1: phone → code; step 2: code → signed in (a new account on first use)."""
+    phone_form = PhoneForm(request.POST if request.POST.get("step") == "send" else None)
+    code_form = CodeForm(request.POST if request.POST.get("step") == "verify" else None,
+                         initial={"phone": request.session.get("otp_phone", "")})
+    if request.method == "POST" and request.POST.get("step") == "send" and phone_form.is_valid():
+        try:
+            services.request_otp(phone=phone_form.cleaned_data["phone"],
+                                 ip=request.META.get("REMOTE_ADDR"))
+        except DomainError as exc:
+            phone_form.add_error("phone", exc.message)
+        else:
+            request.session["otp_phone"] = services.normalise_phone(
+                phone_form.cleaned_data["phone"])
+            messages.success(request, "验证码已发送（沙箱环境：短信保存在发件箱，见页面提示）")
+            return redirect("site:sign_in")
+    if request.method == "POST" and request.POST.get("step") == "verify" and code_form.is_valid():
+        try:
+            session = services.verify_otp(phone=code_form.cleaned_data["phone"],
+                                          code=code_form.cleaned_data["code"])
+        except DomainError as exc:
+            code_form.add_error("code", exc.message)
+        else:
+            login(request, session.user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("site:home" if session.consumer.is_verified else "site:identity")
+    sandbox_code = None
+    phone = request.session.get("otp_phone")
+    from django.conf import settings
+
+    if settings.SANDBOX and phone:
+        from huiquan.consumers.sms import latest_sandbox_message
+
+        sandbox_code = latest_sandbox_message(phone)
+    return render(request, "site/sign_in.html", {
+        "campaign": current_campaign(), "phone_form": phone_form, "code_form": code_form,
+        "otp_phone": phone, "sandbox_sms": sandbox_code,
+    }, status=400 if request.method == "POST" else 200)
+
+
+def identity(request: HttpRequest) -> HttpResponse:
+    consumer = services.consumer_of(request.user)
+    if consumer is None:
+        return redirect("site:sign_in")
+    if consumer.is_verified:
+        return redirect("site:home")
+    form = IdentityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            warnings = services.submit_identity(consumer=consumer,
+                                                real_name=form.cleaned_data["name"],
+                                                id_number=form.cleaned_data["id_number"])
+        except DomainError as exc:
+            form.add_error("id_number" if exc.code.startswith("ID") else "name", exc.message)
+        else:
+            messages.success(request, "实名认证完成")
+            for w in warnings:
+                messages.info(request, w)
+            return redirect("site:home")
+    return render(request, "site/identity.html", {"campaign": current_campaign(), "form": form},
+                  status=400 if request.method == "POST" else 200)
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("site:home")

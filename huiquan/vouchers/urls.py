@@ -1,0 +1,15 @@
+from django.urls import path
+
+from huiquan.consumers import views as consumer_views
+from huiquan.vouchers import views
+
+app_name = "site"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("m/", views.home, name="home_m"),
+    path("m/login/", consumer_views.sign_in, name="sign_in"),
+    path("m/identity/", consumer_views.identity, name="identity"),
+    path("m/logout/", consumer_views.sign_out, name="sign_out"),
+    path("m/claim/", views.claim, name="claim"),
+    path("m/paycode.json", views.paycode_json, name="paycode"),
+]
