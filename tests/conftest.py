@@ -137,3 +137,24 @@ def open_release(campaign, finance, bureau, clock):  # type: ignore[no-untyped-d
     clock.set("2024-06-21T10:00:00+08:00")
     release.refresh_from_db()
     return release
+
+
+@pytest.fixture(autouse=True)
+def _own_redis_database(settings):  # type: ignore[no-untyped-def]
+    """Each xdist worker gets its own, empty Redis database for the claim gate."""
+    if not settings.REDIS_URL:
+        yield
+        return
+    import os
+
+    import redis
+
+    from huiquan.vouchers import gate
+
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    base = settings.REDIS_URL.rsplit("/", 1)[0]
+    settings.REDIS_URL = f"{base}/{15 - worker % 8}"
+    gate._client.cache_clear()
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    yield
+    gate._client.cache_clear()

@@ -83,18 +83,18 @@ def claim_voucher(*, consumer: Consumer, release_id: int, lat: Any, lng: Any,
     body = {"release": release_id, "lat": lat, "lng": lng, "coord_system": coord_system}
     key = (idempotency_key or "").strip()[:64]
     if key:
-        stored = replay(user=consumer.user, key=key, body=body)
+        stored = replay(user_id=consumer.user_id, key=key, body=body)
         if stored is not None:
             return _answer(stored)
     try:
         return _claim(consumer, release_id, lat, lng, coord_system, key, body)
     except _Replayed:
-        stored = replay(user=consumer.user, key=key, body=body)
+        stored = replay(user_id=consumer.user_id, key=key, body=body)
         assert stored is not None
         return _answer(stored)
     except ClaimRefused as refused:
         if key and refused.code not in _NOT_STORED:
-            _answer(remember(user=consumer.user, key=key, body=body, status=refused.status,
+            _answer(remember(user_id=consumer.user_id, key=key, body=body, status=refused.status,
                              response=refused.as_dict()))
         raise
 
@@ -131,7 +131,13 @@ def _claim(consumer: Consumer, release_id: int, lat: Any, lng: Any, coord_system
         if _between_read_and_write is not None:
             _between_read_and_write()
     try:
-        return _claim_in_transaction(consumer, release, key, body, naive_remaining)
+        try:
+            return _claim_in_transaction(consumer, release, key, body, naive_remaining)
+        except IntegrityError as exc:  # the whole transaction rolled back; say why
+            if key and IdempotentRequest.objects.filter(user_id=consumer.user_id,
+                                                        key=key).exists():
+                raise _Replayed from exc
+            raise _refuse("ALREADY_CLAIMED", "您已经领取过本批次的券") from exc
     except (DomainError, _Replayed):
         if admitted:
             gate.give_back(release)
@@ -144,13 +150,10 @@ def _claim_in_transaction(consumer: Consumer, release: Release, key: str,
     now = clock.now()
     record = None
     if key:  # taken first, so a twin request with the same key waits for this one's answer
-        try:
-            with transaction.atomic():
-                record = IdempotentRequest.objects.create(
-                    user=consumer.user, key=key, body_hash=body_hash(body), status=202,
-                    response={}, created_at=now)
-        except IntegrityError as exc:
-            raise _Replayed from exc
+        # (a duplicate key raises IntegrityError: the caller turns it into a replay)
+        record = IdempotentRequest.objects.create(
+            user_id=consumer.user_id, key=key, body_hash=body_hash(body), status=202,
+            response={}, created_at=now)
     if _guarded():
         consumer = Consumer.objects.select_for_update().get(pk=consumer.pk)
     _check_limits(consumer, release)
@@ -164,14 +167,12 @@ def _claim_in_transaction(consumer: Consumer, release: Release, key: str,
         taken = window.update(remaining_count=max(current - 1, 0)) if current > 0 else 0
     if not taken:
         raise _refuse("SOLD_OUT", "本批次的券已经抢完了，下周五 10:00 再来")
-    try:
-        with transaction.atomic():
-            voucher = Voucher.objects.create(
-                consumer=consumer, release=release, campaign_id=release.period.campaign_id,
-                claimed_at=now, valid_until=min(release.expires_at, now + VALID_AT_MOST),
-                paycode_secret=secrets.token_hex(20))
-    except IntegrityError as exc:
-        raise _refuse("ALREADY_CLAIMED", "您已经领取过本批次的券") from exc
+    # The unique constraint (consumer, release) is the last word: an IntegrityError here rolls
+    # the whole transaction back, and the caller answers ALREADY_CLAIMED.
+    voucher = Voucher.objects.create(
+        consumer=consumer, release=release, campaign_id=release.period.campaign_id,
+        claimed_at=now, valid_until=min(release.expires_at, now + VALID_AT_MOST),
+        paycode_secret=secrets.token_hex(20))
     if record is not None:
         IdempotentRequest.objects.filter(pk=record.pk).update(
             status=201, response={"voucher_id": voucher.pk})
@@ -186,26 +187,26 @@ def body_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def replay(*, user: Any, key: str, body: dict[str, Any]) -> IdempotentRequest | None:
+def replay(*, user_id: int, key: str, body: dict[str, Any]) -> IdempotentRequest | None:
     """The stored answer for (user, key), or None. A different body with the same key is
     refused (IDEMPOTENCY_KEY_REUSED)."""
-    stored = IdempotentRequest.objects.filter(user=user, key=key).first()
+    stored = IdempotentRequest.objects.filter(user_id=user_id, key=key).first()
     if stored is not None and stored.body_hash != body_hash(body):
         raise DomainError("同一个 Idempotency-Key 不能用于不同的请求",
                           code="IDEMPOTENCY_KEY_REUSED", status=422)
     return stored
 
 
-def remember(*, user: Any, key: str, body: dict[str, Any], status: int,
+def remember(*, user_id: int, key: str, body: dict[str, Any], status: int,
              response: dict[str, Any]) -> IdempotentRequest:
     """Store an answer; when a twin request stored one first, that one wins and is returned."""
     try:
         with transaction.atomic():
-            return IdempotentRequest.objects.create(user=user, key=key, body_hash=body_hash(body),
-                                                    status=status, response=response,
-                                                    created_at=clock.now())
+            return IdempotentRequest.objects.create(
+                user_id=user_id, key=key, body_hash=body_hash(body), status=status,
+                response=response, created_at=clock.now())
     except IntegrityError:
-        return IdempotentRequest.objects.get(user=user, key=key)
+        return IdempotentRequest.objects.get(user_id=user_id, key=key)
 
 
 def seal_claims(*, batch: int = 5000) -> int:
