@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Header, Router, Schema
+from ninja import Header, Router, Schema, Status
 
 from huiquan.campaigns.selectors import current_campaign
 from huiquan.consumers.api import require_consumer
@@ -90,7 +90,7 @@ def claim(request: HttpRequest, release_id: int, payload: ClaimIn,
     voucher = services.claim_voucher(consumer=consumer, release_id=release_id, lat=payload.lat,
                                      lng=payload.lng, coord_system=payload.coord_system,
                                      idempotency_key=idempotency_key)
-    return 201, voucher_out(voucher)
+    return Status(201, voucher_out(voucher))
 
 
 @router.get("/me/vouchers", response=list[VoucherOut], auth=bearer, summary="我的消费券")
