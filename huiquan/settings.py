@@ -120,10 +120,14 @@ TEMPLATES = [
 
 # --- database -------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'huiquan.db'}"
-_db = dj_database_url.parse(DATABASE_URL, conn_max_age=0)
+# Persistent connections: opening one (and its PRAGMAs, or a PostgreSQL handshake) per request
+# would cost more than the request itself.
+_db = dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # Writers queue instead of failing with "database is locked": WAL, a busy timeout and
-    # BEGIN IMMEDIATE for every transaction (ARCHITECTURE.md, Stack).
+    # BEGIN IMMEDIATE for every transaction (ARCHITECTURE.md, Stack), and a kernel lock so a
+    # waiting writer wakes as soon as the lock is free (huiquan/core/sqlite/base.py).
+    _db["ENGINE"] = "huiquan.core.sqlite"
     _db["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
@@ -209,6 +213,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("HUIQUAN_LOG_LEVEL", "WARNING")},
+    # A refused claim (409) is an answer, not a problem: don't write a log line per 4xx.
+    "loggers": {"django.request": {"level": "ERROR"}},
 }
 
 # Where the campaign shipped with the product lives; `huiquan serve` loads it when empty.

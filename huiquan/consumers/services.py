@@ -128,9 +128,10 @@ def verify_otp(*, phone: str, code: str, role: str = Role.CONSUMER) -> Session:
 def user_for_token(raw: str) -> User | None:
     if not raw:
         return None
-    token = (ApiToken.objects.select_related("user")
-             .filter(key_hash=crypto.keyed_hash("token", raw), revoked_at__isnull=True,
-                     expires_at__gt=clock.now()).first())
+    tokens = list(ApiToken.objects.select_related("user", "user__consumer")
+                  .filter(key_hash=crypto.keyed_hash("token", raw), revoked_at__isnull=True,
+                          expires_at__gt=clock.now()).order_by()[:1])
+    token = tokens[0] if tokens else None
     if token is None or not token.user.is_active:
         return None
     return token.user
@@ -191,4 +192,7 @@ def submit_identity(*, consumer: Consumer, real_name: str, id_number: str) -> li
 def consumer_of(user: Any) -> Consumer | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    return Consumer.objects.filter(user=user).first()
+    try:
+        return user.consumer  # type: ignore[no-any-return]  # loaded with the token's user
+    except Consumer.DoesNotExist:
+        return None

@@ -5,15 +5,15 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Subquery
 
-from huiquan.campaigns.models import Release
-from huiquan.campaigns.selectors import current_campaign
+from huiquan.campaigns.models import Campaign, Release
 from huiquan.consumers import geofence
 from huiquan.consumers.models import Consumer
 from huiquan.core import clock
@@ -33,12 +33,33 @@ def _refuse(code: str, message: str, status: int = 409) -> ClaimRefused:
     return ClaimRefused(message, code=code, status=status)
 
 
-def _open_release(release_id: int) -> Release:
-    release = (Release.objects.select_related("period__campaign")
-               .filter(pk=release_id).first())
-    campaign = current_campaign()
-    if release is None or campaign is None or release.period.campaign_id != campaign.pk:
+@dataclass(frozen=True)
+class ReleaseView:
+    """What the claim path needs of a release, read in one light query (no JSON blobs)."""
+
+    pk: int
+    campaign_id: int
+    opens_at: datetime
+    expires_at: datetime
+    confirmed_at: datetime | None
+    cancelled_at: datetime | None
+    remaining_count: int
+    fence_adcode: str | None
+    fence_name: str | None
+
+
+def _open_release(release_id: int) -> ReleaseView:
+    latest = Campaign.objects.order_by("-pk").values("pk")[:1]
+    rows = list(Release.objects.filter(pk=release_id, period__campaign_id=Subquery(latest))
+                .order_by()  # one row by primary key: no ORDER BY, no extra join
+                .values_list("pk", "period__campaign_id", "opens_at", "expires_at",
+                             "confirmed_at", "cancelled_at", "remaining_count",
+                             "period__campaign__config__geofences__claim__adcode",
+                             "period__campaign__config__geofences__claim__name")[:1])
+    row = rows[0] if rows else None
+    if row is None:
         raise _refuse("RELEASE_NOT_FOUND", "没有这个发放批次（或不属于当前活动）", 404)
+    release = ReleaseView(*row)
     now = clock.now()
     if release.cancelled_at is not None or release.confirmed_at is None:
         raise _refuse("RELEASE_NOT_OPEN", "本批次没有发放")
@@ -50,10 +71,10 @@ def _open_release(release_id: int) -> Release:
     return release
 
 
-def _check_limits(consumer: Consumer, release: Release) -> None:
+def _check_limits(consumer: Consumer, release: ReleaseView) -> None:
     """R-CLAIM-3: one per release; none while holding a live unused one; none after a use."""
     now = clock.now()
-    mine = list(Voucher.objects.filter(consumer=consumer, campaign_id=release.period.campaign_id)
+    mine = list(Voucher.objects.filter(consumer=consumer, campaign_id=release.campaign_id)
                 .values("release_id", "used_at", "valid_until"))
     if any(v["used_at"] is not None for v in mine):
         raise _refuse("ALREADY_USED_IN_CAMPAIGN", "您在本次活动中已经使用过一张券：每人限用一张")
@@ -112,10 +133,9 @@ def _claim(consumer: Consumer, release_id: int, lat: Any, lng: Any, coord_system
         raise _refuse("NOT_VERIFIED", "请先完成实名认证（姓名 + 身份证号）", 403)
     flat, flng, system = geofence.parse_point(lat, lng, coord_system)
     release = _open_release(release_id)
-    fence = release.period.campaign.config.get("geofences", {}).get("claim", {})
-    if fence.get("adcode") and not geofence.contains(fence["adcode"], lat=flat, lng=flng,
-                                                      coord_system=system):
-        area = fence.get("name", "活动区域")
+    if release.fence_adcode and not geofence.contains(release.fence_adcode, lat=flat, lng=flng,
+                                                       coord_system=system):
+        area = release.fence_name or "活动区域"
         raise _refuse("OUTSIDE_GEOFENCE", f"您当前的位置不在{area}范围内：定位在{area}才能领取",
                       403)
     if release.remaining_count <= 0:
@@ -145,7 +165,7 @@ def _claim(consumer: Consumer, release_id: int, lat: Any, lng: Any, coord_system
 
 
 @transaction.atomic(durable=True)
-def _claim_in_transaction(consumer: Consumer, release: Release, key: str,
+def _claim_in_transaction(consumer: Consumer, release: ReleaseView, key: str,
                           body: dict[str, Any], naive_remaining: int | None) -> Voucher:
     now = clock.now()
     record = None
@@ -170,7 +190,7 @@ def _claim_in_transaction(consumer: Consumer, release: Release, key: str,
     # The unique constraint (consumer, release) is the last word: an IntegrityError here rolls
     # the whole transaction back, and the caller answers ALREADY_CLAIMED.
     voucher = Voucher.objects.create(
-        consumer=consumer, release=release, campaign_id=release.period.campaign_id,
+        consumer=consumer, release_id=release.pk, campaign_id=release.campaign_id,
         claimed_at=now, valid_until=min(release.expires_at, now + VALID_AT_MOST),
         paycode_secret=secrets.token_hex(20))
     if record is not None:

@@ -1,0 +1,67 @@
+"""SQLite with writers that queue in the kernel instead of SQLite's sleeping busy handler.
+
+SQLite lets one writer in at a time. When a second process wants to write, Python's sqlite3
+busy handler makes it sleep and retry in growing steps (up to 100 ms at a time), so under a
+release-day rush most of the time is spent asleep while the lock is free. Here every write
+transaction (BEGIN IMMEDIATE) first takes an exclusive flock on a file beside the database and
+releases it at COMMIT/ROLLBACK: waiting writers are woken the moment the lock is free. The busy
+timeout stays as a second guard for writes made outside transactions.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from typing import Any
+
+from django.db.backends.sqlite3 import base
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._writelock_fd: int | None = None
+        self._writelock_held = False
+
+    def _writelock_acquire(self) -> None:
+        if self.is_in_memory_db():
+            return
+        if self._writelock_fd is None:
+            path = f"{self.settings_dict['NAME']}.writelock"
+            self._writelock_fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._writelock_fd, fcntl.LOCK_EX)
+        self._writelock_held = True
+
+    def _writelock_release(self) -> None:
+        if self._writelock_held and self._writelock_fd is not None:
+            fcntl.flock(self._writelock_fd, fcntl.LOCK_UN)
+        self._writelock_held = False
+
+    def _start_transaction_under_autocommit(self) -> None:
+        self._writelock_acquire()
+        try:
+            super()._start_transaction_under_autocommit()  # type: ignore[misc]
+        except BaseException:
+            self._writelock_release()
+            raise
+
+    def _commit(self) -> None:
+        try:
+            super()._commit()  # type: ignore[misc]
+        finally:
+            self._writelock_release()
+
+    def _rollback(self) -> None:
+        try:
+            super()._rollback()  # type: ignore[misc]
+        finally:
+            self._writelock_release()
+
+    def _close(self) -> None:
+        try:
+            super()._close()  # type: ignore[misc]
+        finally:
+            self._writelock_release()
+            if self._writelock_fd is not None:
+                os.close(self._writelock_fd)
+                self._writelock_fd = None
