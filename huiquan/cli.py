@@ -62,7 +62,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         result = load_campaign(path=Path(settings.HUIQUAN_DEFAULT_CAMPAIGN))
         print(f"已载入活动：{result.campaign.name}")
     url = f"http://{args.host}:{args.port}/"
-    print(f"\n惠券 huiquan 已启动：{url}office/  （模式：{settings.HUIQUAN_MODE}）")
+    print(f"\n惠券 huiquan 已启动：活动页 {url}  后台 {url}office/  （模式：{settings.HUIQUAN_MODE}）")
     if os.environ.get("HUIQUAN_CLOCK_START"):
         print(f"演示时钟从 {os.environ['HUIQUAN_CLOCK_START']} 开始走")
     if args.demo:
