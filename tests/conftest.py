@@ -158,3 +158,16 @@ def _own_redis_database(settings):  # type: ignore[no-untyped-def]
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
     yield
     gate._client.cache_clear()
+
+
+def pytest_sessionfinish(session, exitstatus):  # type: ignore[no-untyped-def]
+    """Remove what SQLite leaves beside this process's test database (lock, WAL files)."""
+    import os
+
+    name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if name:
+        for suffix in (".writelock", "-wal", "-shm"):
+            try:
+                os.remove(f"{name}{suffix}")
+            except OSError:
+                pass
