@@ -160,14 +160,19 @@ def _own_redis_database(settings):  # type: ignore[no-untyped-def]
     gate._client.cache_clear()
 
 
-def pytest_sessionfinish(session, exitstatus):  # type: ignore[no-untyped-def]
-    """Remove what SQLite leaves beside this process's test database (lock, WAL files)."""
+def pytest_sessionstart(session):  # type: ignore[no-untyped-def]
+    """Remove what SQLite left beside test databases of earlier, finished runs."""
     import os
+    import re
 
-    name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
-    if name:
-        for suffix in (".writelock", "-wal", "-shm"):
-            try:
-                os.remove(f"{name}{suffix}")
-            except OSError:
-                pass
+    var = ROOT / "var"
+    for path in var.glob("test-*"):
+        match = re.match(r"test-(\d+)\.db", path.name)
+        if match is None:
+            continue
+        try:
+            os.kill(int(match.group(1)), 0)  # that run is still going: leave it
+        except ProcessLookupError:
+            path.unlink(missing_ok=True)
+        except PermissionError:
+            pass
