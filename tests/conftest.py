@@ -140,6 +140,16 @@ def open_release(campaign, finance, bureau, clock):  # type: ignore[no-untyped-d
 
 
 @pytest.fixture(autouse=True)
+def _forget_sold_out():  # type: ignore[no-untyped-def]
+    """Release ids are reused between tests; production never reuses them."""
+    from huiquan.vouchers import services
+
+    services._sold_out.clear()
+    yield
+    services._sold_out.clear()
+
+
+@pytest.fixture(autouse=True)
 def _own_redis_database(settings):  # type: ignore[no-untyped-def]
     """Each xdist worker gets its own, empty Redis database for the claim gate."""
     if not settings.REDIS_URL:

@@ -84,6 +84,10 @@ def _check_limits(consumer: Consumer, release: ReleaseView) -> None:
         raise _refuse("HOLDS_UNUSED_VOUCHER", "您还有一张未使用且未过期的券，用完或过期后才能再领")
 
 
+# Releases this process has seen sold out (the sold-out crowd's fast path).
+_sold_out: set[int] = set()
+
+
 class _Replayed(Exception):
     """A twin request with the same Idempotency-Key committed first."""
 
@@ -132,6 +136,8 @@ def _claim(consumer: Consumer, release_id: int, lat: Any, lng: Any, coord_system
     if not consumer.is_verified:
         raise _refuse("NOT_VERIFIED", "请先完成实名认证（姓名 + 身份证号）", 403)
     flat, flng, system = geofence.parse_point(lat, lng, coord_system)
+    if release_id in _sold_out:  # remembered in this process: no database at all
+        raise _refuse("SOLD_OUT", "本批次的券已经抢完了，下周五 10:00 再来")
     release = _open_release(release_id)
     if release.fence_adcode and not geofence.contains(release.fence_adcode, lat=flat, lng=flng,
                                                        coord_system=system):
@@ -139,6 +145,8 @@ def _claim(consumer: Consumer, release_id: int, lat: Any, lng: Any, coord_system
         raise _refuse("OUTSIDE_GEOFENCE", f"您当前的位置不在{area}范围内：定位在{area}才能领取",
                       403)
     if release.remaining_count <= 0:
+        # A release's remaining count only ever goes down: once sold out, always sold out.
+        _sold_out.add(release.pk)
         raise _refuse("SOLD_OUT", "本批次的券已经抢完了，下周五 10:00 再来")
     admitted = False
     if gate.enabled():

@@ -39,3 +39,14 @@ def test_a_sold_out_answer_costs_two_queries(open_release, make_consumer):
         claim_voucher(consumer=person.consumer, release_id=open_release.pk, **INSIDE_LINFEN)
     assert refused.value.code == "SOLD_OUT"
     assert len(ctx.captured_queries) <= 2, [q["sql"] for q in ctx.captured_queries]
+
+
+def test_once_seen_sold_out_the_next_answers_need_no_database(open_release, make_consumer):
+    first, second = make_consumer(), make_consumer()
+    Release.objects.filter(pk=open_release.pk).update(remaining_count=0)
+    with pytest.raises(Exception):
+        claim_voucher(consumer=first.consumer, release_id=open_release.pk, **INSIDE_LINFEN)
+    with CaptureQueriesContext(connection) as ctx, pytest.raises(Exception) as refused:
+        claim_voucher(consumer=second.consumer, release_id=open_release.pk, **INSIDE_LINFEN)
+    assert refused.value.code == "SOLD_OUT"
+    assert len(ctx.captured_queries) == 0
