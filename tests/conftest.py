@@ -142,11 +142,14 @@ def open_release(campaign, finance, bureau, clock):  # type: ignore[no-untyped-d
 @pytest.fixture(autouse=True)
 def _forget_sold_out():  # type: ignore[no-untyped-def]
     """Release ids are reused between tests; production never reuses them."""
+    from huiquan.consumers import services as consumer_services
     from huiquan.vouchers import services
 
     services._sold_out.clear()
+    consumer_services._token_cache.clear()
     yield
     services._sold_out.clear()
+    consumer_services._token_cache.clear()
 
 
 @pytest.fixture(autouse=True)

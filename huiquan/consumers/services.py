@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -125,15 +126,35 @@ def verify_otp(*, phone: str, code: str, role: str = Role.CONSUMER) -> Session:
         raise _WrongCode(left) from None
 
 
+# Verified consumers' tokens, remembered for a few seconds per process: on release day the same
+# people tap again and again, and verification never goes back. Unverified users are not kept
+# (their state changes when they verify). A revoked token or deactivated user is honoured
+# again at most TOKEN_CACHE_SECONDS later.
+TOKEN_CACHE_SECONDS = 10.0
+_token_cache: dict[str, tuple[float, Any, Any]] = {}
+
+
 def user_for_token(raw: str) -> User | None:
     if not raw:
         return None
+    key = crypto.keyed_hash("token", raw)
+    cached = _token_cache.get(key)
+    if cached is not None:
+        stored_at, user, expires_at = cached
+        if time.monotonic() - stored_at < TOKEN_CACHE_SECONDS and clock.now() < expires_at:
+            return user  # type: ignore[no-any-return]
+        _token_cache.pop(key, None)
     tokens = list(ApiToken.objects.select_related("user", "user__consumer")
-                  .filter(key_hash=crypto.keyed_hash("token", raw), revoked_at__isnull=True,
+                  .filter(key_hash=key, revoked_at__isnull=True,
                           expires_at__gt=clock.now()).order_by()[:1])
     token = tokens[0] if tokens else None
     if token is None or not token.user.is_active:
         return None
+    consumer = getattr(token.user, "consumer", None)
+    if consumer is not None and consumer.is_verified:
+        if len(_token_cache) > 100_000:
+            _token_cache.clear()
+        _token_cache[key] = (time.monotonic(), token.user, token.expires_at)
     return token.user
 
 

@@ -80,8 +80,9 @@ def test_auth_errors(client, clock):
                  "UNAUTHENTICATED")
 
 
-def test_an_expired_token_is_refused(client, clock):
-    token = sign_up(client, verify=False)
+@pytest.mark.parametrize("verified", [False, True])  # verified tokens are also kept in memory
+def test_an_expired_token_is_refused(client, clock, campaign, verified):
+    token = sign_up(client, verify=verified)
     assert client.get(f"{API}/me/vouchers", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
     clock.advance(days=31)
     assert_error(client.get(f"{API}/me/vouchers", HTTP_AUTHORIZATION=f"Bearer {token}"), 401,
