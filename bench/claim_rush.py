@@ -57,6 +57,7 @@ def setup_database(args: argparse.Namespace, env: dict[str, str]) -> tuple[int, 
     from huiquan.campaigns.services import confirm_release, load_campaign, receive_funds
     from huiquan.consumers import crypto
     from huiquan.consumers.models import ApiToken, Consumer
+    from huiquan.consumers.services import issue_token_string
     from huiquan.core import clock
     from huiquan.core.models import User
     from huiquan.core.roles import Role
@@ -86,7 +87,7 @@ def setup_database(args: argparse.Namespace, env: dict[str, str]) -> tuple[int, 
                                   id_hash=crypto.hash_id(f"{number}-{i}"),
                                   id_masked=crypto.mask_id(number), verified_at=now,
                                   created_at=now))
-        token = f"bench-{i}-{os.urandom(8).hex()}"
+        token = issue_token_string(user.pk, now.replace(year=2030))
         raw.append(token)
         tokens.append(ApiToken(user=user, key_hash=crypto.keyed_hash("token", token),
                                created_at=now, expires_at=now.replace(year=2030)))

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Subquery
 
 from huiquan.campaigns.models import Campaign, Release
@@ -31,6 +31,10 @@ def _guarded() -> bool:
 
 def _refuse(code: str, message: str, status: int = 409) -> ClaimRefused:
     return ClaimRefused(message, code=code, status=status)
+
+
+def sold_out_refusal() -> ClaimRefused:
+    return _refuse("SOLD_OUT", "本批次的券已经抢完了，下周五 10:00 再来")
 
 
 @dataclass(frozen=True)
@@ -137,7 +141,7 @@ def _claim(consumer: Consumer, release_id: int, lat: Any, lng: Any, coord_system
         raise _refuse("NOT_VERIFIED", "请先完成实名认证（姓名 + 身份证号）", 403)
     flat, flng, system = geofence.parse_point(lat, lng, coord_system)
     if release_id in _sold_out:  # remembered in this process: no database at all
-        raise _refuse("SOLD_OUT", "本批次的券已经抢完了，下周五 10:00 再来")
+        raise sold_out_refusal()
     release = _open_release(release_id)
     if release.fence_adcode and not geofence.contains(release.fence_adcode, lat=flat, lng=flng,
                                                        coord_system=system):
@@ -147,11 +151,14 @@ def _claim(consumer: Consumer, release_id: int, lat: Any, lng: Any, coord_system
     if release.remaining_count <= 0:
         # A release's remaining count only ever goes down: once sold out, always sold out.
         _sold_out.add(release.pk)
-        raise _refuse("SOLD_OUT", "本批次的券已经抢完了，下周五 10:00 再来")
+        raise sold_out_refusal()
+    # A read before the write lock: a person who already claimed (or may not claim) is answered
+    # without queueing for the lock. The same check inside the transaction stays the authority.
+    _check_limits(consumer, release)
     admitted = False
     if gate.enabled():
         if not gate.admit(release, lambda: Release.objects.get(pk=release.pk).remaining_count):
-            raise _refuse("SOLD_OUT", "本批次的券已经抢完了，下周五 10:00 再来")
+            raise sold_out_refusal()
         admitted = True
     naive_remaining = None
     if not _guarded():  # the naive shape race tests must catch: read now, write later
@@ -182,7 +189,8 @@ def _claim_in_transaction(consumer: Consumer, release: ReleaseView, key: str,
         record = IdempotentRequest.objects.create(
             user_id=consumer.user_id, key=key, body_hash=body_hash(body), status=202,
             response={}, created_at=now)
-    if _guarded():
+    if _guarded() and connection.features.has_select_for_update:
+        # PostgreSQL: serialize one person's claims. SQLite's BEGIN IMMEDIATE already has.
         consumer = Consumer.objects.select_for_update().get(pk=consumer.pk)
     _check_limits(consumer, release)
     window = Release.objects.filter(pk=release.pk, opens_at__lte=now, expires_at__gt=now,
@@ -194,7 +202,7 @@ def _claim_in_transaction(consumer: Consumer, release: ReleaseView, key: str,
         current = naive_remaining or 0
         taken = window.update(remaining_count=max(current - 1, 0)) if current > 0 else 0
     if not taken:
-        raise _refuse("SOLD_OUT", "本批次的券已经抢完了，下周五 10:00 再来")
+        raise sold_out_refusal()
     # The unique constraint (consumer, release) is the last word: an IntegrityError here rolls
     # the whole transaction back, and the caller answers ALREADY_CLAIMED.
     voucher = Voucher.objects.create(

@@ -142,3 +142,23 @@ def test_the_openapi_document_lists_the_endpoints(client):
                  "/api/v1/campaigns/current", "/api/v1/releases/{release_id}/claims",
                  "/api/v1/me/vouchers"]:
         assert path in paths
+
+
+def test_the_sold_out_short_cut_gives_the_apis_answers_without_the_database(client,
+                                                                           open_release):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    token = sign_up(client)
+    Release.objects.filter(pk=open_release.pk).update(remaining_count=0)
+    url = f"/releases/{open_release.pk}/claims"
+    assert_error(post(client, url, INSIDE_LINFEN, token), 409, "SOLD_OUT")  # learns it
+    with CaptureQueriesContext(connection) as ctx:
+        assert_error(post(client, url, INSIDE_LINFEN, token), 409, "SOLD_OUT")
+        assert_error(post(client, url, {"coord_system": "wgs84"}, token), 422,
+                     "LOCATION_REQUIRED")
+    assert len(ctx.captured_queries) == 0
+    # everything else takes the normal way and gets the normal answer
+    assert_error(post(client, url, INSIDE_LINFEN, "forged"), 401, "UNAUTHENTICATED")
+    assert_error(post(client, url, {"lat": "abc", "lng": 1}, token), 422, "INVALID_INPUT")
+    assert_error(post(client, url, INSIDE_LINFEN, token, key="k"), 409, "SOLD_OUT")
