@@ -193,6 +193,18 @@ def _claim_in_transaction(consumer: Consumer, release: ReleaseView, key: str,
         # PostgreSQL: serialize one person's claims. SQLite's BEGIN IMMEDIATE already has.
         consumer = Consumer.objects.select_for_update().get(pk=consumer.pk)
     _check_limits(consumer, release)
+    # The unique constraint (consumer, release) is the last word: an IntegrityError here rolls
+    # the whole transaction back, and the caller answers ALREADY_CLAIMED.
+    voucher = Voucher.objects.create(
+        consumer=consumer, release_id=release.pk, campaign_id=release.campaign_id,
+        claimed_at=now, valid_until=min(release.expires_at, now + VALID_AT_MOST),
+        paycode_secret=secrets.token_hex(20))
+    if record is not None:
+        IdempotentRequest.objects.filter(pk=record.pk).update(
+            status=201, response={"voucher_id": voucher.pk})
+    # The release row is the one every claim touches: take it last, so on PostgreSQL its row
+    # lock is held only from here to COMMIT. No count left (or the window closed meanwhile):
+    # everything above rolls back.
     window = Release.objects.filter(pk=release.pk, opens_at__lte=now, expires_at__gt=now,
                                     confirmed_at__isnull=False, cancelled_at__isnull=True)
     if _guarded():
@@ -203,15 +215,6 @@ def _claim_in_transaction(consumer: Consumer, release: ReleaseView, key: str,
         taken = window.update(remaining_count=max(current - 1, 0)) if current > 0 else 0
     if not taken:
         raise sold_out_refusal()
-    # The unique constraint (consumer, release) is the last word: an IntegrityError here rolls
-    # the whole transaction back, and the caller answers ALREADY_CLAIMED.
-    voucher = Voucher.objects.create(
-        consumer=consumer, release_id=release.pk, campaign_id=release.campaign_id,
-        claimed_at=now, valid_until=min(release.expires_at, now + VALID_AT_MOST),
-        paycode_secret=secrets.token_hex(20))
-    if record is not None:
-        IdempotentRequest.objects.filter(pk=record.pk).update(
-            status=201, response={"voucher_id": voucher.pk})
     return voucher
 
 
