@@ -123,7 +123,9 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'huiquan.db'}"
 # Persistent connections: opening one (and its PRAGMAs, or a PostgreSQL handshake) per request
 # would cost more than the request itself.
-_db = dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)
+_TESTING = "pytest" in sys.modules  # tests open and drop databases: no lingering connections
+_db = dj_database_url.parse(DATABASE_URL, conn_max_age=0 if _TESTING else 600,
+                            conn_health_checks=True)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # Writers queue instead of failing with "database is locked": WAL, a busy timeout and
     # BEGIN IMMEDIATE for every transaction (ARCHITECTURE.md, Stack), and a kernel lock so a
@@ -205,7 +207,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-if os.environ.get("HUIQUAN_TESTING") == "1" or "pytest" in sys.modules:
+if os.environ.get("HUIQUAN_TESTING") == "1" or _TESTING:
     STORAGES["staticfiles"] = {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
     }

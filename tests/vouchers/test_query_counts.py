@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from huiquan.campaigns.models import Release
+from huiquan.vouchers.errors import ClaimRefused
 from huiquan.vouchers.services import claim_voucher
 from tests.conftest import INSIDE_LINFEN
 
@@ -35,7 +36,7 @@ def test_a_claim_costs_the_same_handful_of_queries_for_the_first_and_the_hundred
 def test_a_sold_out_answer_costs_two_queries(open_release, make_consumer):
     person = make_consumer()
     Release.objects.filter(pk=open_release.pk).update(remaining_count=0)
-    with CaptureQueriesContext(connection) as ctx, pytest.raises(Exception) as refused:
+    with CaptureQueriesContext(connection) as ctx, pytest.raises(ClaimRefused) as refused:
         claim_voucher(consumer=person.consumer, release_id=open_release.pk, **INSIDE_LINFEN)
     assert refused.value.code == "SOLD_OUT"
     assert len(ctx.captured_queries) <= 2, [q["sql"] for q in ctx.captured_queries]
@@ -44,9 +45,9 @@ def test_a_sold_out_answer_costs_two_queries(open_release, make_consumer):
 def test_once_seen_sold_out_the_next_answers_need_no_database(open_release, make_consumer):
     first, second = make_consumer(), make_consumer()
     Release.objects.filter(pk=open_release.pk).update(remaining_count=0)
-    with pytest.raises(Exception):
+    with pytest.raises(ClaimRefused):
         claim_voucher(consumer=first.consumer, release_id=open_release.pk, **INSIDE_LINFEN)
-    with CaptureQueriesContext(connection) as ctx, pytest.raises(Exception) as refused:
+    with CaptureQueriesContext(connection) as ctx, pytest.raises(ClaimRefused) as refused:
         claim_voucher(consumer=second.consumer, release_id=open_release.pk, **INSIDE_LINFEN)
     assert refused.value.code == "SOLD_OUT"
     assert len(ctx.captured_queries) == 0
