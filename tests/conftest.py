@@ -145,11 +145,11 @@ def _forget_sold_out():  # type: ignore[no-untyped-def]
     from huiquan.consumers import services as consumer_services
     from huiquan.vouchers import services
 
-    services._sold_out.clear()
-    consumer_services._token_cache.clear()
+    for memo in (services._sold_out, services._campaign_cache, consumer_services._token_cache):
+        memo.clear()
     yield
-    services._sold_out.clear()
-    consumer_services._token_cache.clear()
+    for memo in (services._sold_out, services._campaign_cache, consumer_services._token_cache):
+        memo.clear()
 
 
 @pytest.fixture(autouse=True)

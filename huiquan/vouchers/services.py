@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Subquery
+from django.db.models import F
 
 from huiquan.campaigns.models import Campaign, Release
 from huiquan.consumers import geofence
@@ -52,18 +53,35 @@ class ReleaseView:
     fence_name: str | None
 
 
+# The current campaign and its claim fence, re-read at most every few seconds per process (a new
+# campaign file is loaded once a season; a release is read on every claim).
+CAMPAIGN_CACHE_SECONDS = 5.0
+_campaign_cache: dict[str, tuple[float, int, str | None, str | None]] = {}
+
+
+def _current_campaign_fence() -> tuple[int, str | None, str | None] | None:
+    cached = _campaign_cache.get("current")
+    if cached is not None and time.monotonic() - cached[0] < CAMPAIGN_CACHE_SECONDS:
+        return cached[1], cached[2], cached[3]
+    rows = list(Campaign.objects.order_by("-pk").values_list(
+        "pk", "config__geofences__claim__adcode", "config__geofences__claim__name")[:1])
+    if not rows:
+        return None
+    _campaign_cache["current"] = (time.monotonic(), *rows[0])
+    return rows[0]
+
+
 def _open_release(release_id: int) -> ReleaseView:
-    latest = Campaign.objects.order_by("-pk").values("pk")[:1]
-    rows = list(Release.objects.filter(pk=release_id, period__campaign_id=Subquery(latest))
+    current = _current_campaign_fence()
+    rows = list(Release.objects.filter(pk=release_id)
                 .order_by()  # one row by primary key: no ORDER BY, no extra join
                 .values_list("pk", "period__campaign_id", "opens_at", "expires_at",
-                             "confirmed_at", "cancelled_at", "remaining_count",
-                             "period__campaign__config__geofences__claim__adcode",
-                             "period__campaign__config__geofences__claim__name")[:1])
-    row = rows[0] if rows else None
+                             "confirmed_at", "cancelled_at", "remaining_count")[:1])
+    row = rows[0] if rows and current is not None and rows[0][1] == current[0] else None
     if row is None:
         raise _refuse("RELEASE_NOT_FOUND", "没有这个发放批次（或不属于当前活动）", 404)
-    release = ReleaseView(*row)
+    assert current is not None
+    release = ReleaseView(*row, fence_adcode=current[1], fence_name=current[2])
     now = clock.now()
     if release.cancelled_at is not None or release.confirmed_at is None:
         raise _refuse("RELEASE_NOT_OPEN", "本批次没有发放")
