@@ -7,12 +7,12 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.utils.dateparse import parse_datetime
 
 from huiquan.campaigns.models import Campaign, Release
 from huiquan.consumers import geofence
@@ -53,6 +53,48 @@ class ReleaseView:
     fence_name: str | None
 
 
+# The two reads every claim makes, as plain SQL: on the release-day path the ORM's query
+# building cost more than the queries (bench/RESULTS.md). Same tables, same meaning.
+_RELEASE_SQL = (
+    "SELECT r.id, p.campaign_id, r.opens_at, r.expires_at, r.confirmed_at, r.cancelled_at, "
+    "r.remaining_count FROM campaigns_release r JOIN campaigns_period p ON p.id = r.period_id "
+    "WHERE r.id = %s"
+)
+_LIMITS_SQL = (
+    "SELECT release_id, used_at, valid_until FROM vouchers_voucher "
+    "WHERE consumer_id = %s AND campaign_id = %s"
+)
+
+
+# The claim's two writes. The conditional UPDATE is invariant 4's guard: it takes one voucher
+# only while one is left and the window is open.
+_INSERT_VOUCHER_SQL = (
+    "INSERT INTO vouchers_voucher (consumer_id, release_id, campaign_id, claimed_at, "
+    "valid_until, used_at, paycode_secret, sealed) VALUES (%s, %s, %s, %s, %s, NULL, %s, %s) "
+    "RETURNING id"
+)
+_TAKE_ONE_SQL = (
+    "UPDATE campaigns_release SET remaining_count = remaining_count - 1 "
+    "WHERE id = %s AND remaining_count > 0 AND opens_at <= %s AND expires_at > %s "
+    "AND confirmed_at IS NOT NULL AND cancelled_at IS NULL"
+)
+
+
+def _aware(value: Any) -> Any:
+    """SQLite hands back naive UTC datetimes (or text); PostgreSQL aware ones."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [tuple(_aware(v) for v in row) for row in cursor.fetchall()]
+
+
 # The current campaign and its claim fence, re-read at most every few seconds per process (a new
 # campaign file is loaded once a season; a release is read on every claim).
 CAMPAIGN_CACHE_SECONDS = 5.0
@@ -73,15 +115,16 @@ def _current_campaign_fence() -> tuple[int, str | None, str | None] | None:
 
 def _open_release(release_id: int) -> ReleaseView:
     current = _current_campaign_fence()
-    rows = list(Release.objects.filter(pk=release_id)
-                .order_by()  # one row by primary key: no ORDER BY, no extra join
-                .values_list("pk", "period__campaign_id", "opens_at", "expires_at",
-                             "confirmed_at", "cancelled_at", "remaining_count")[:1])
+    rows = _fetch(_RELEASE_SQL, [release_id])
     row = rows[0] if rows and current is not None and rows[0][1] == current[0] else None
     if row is None:
         raise _refuse("RELEASE_NOT_FOUND", "没有这个发放批次（或不属于当前活动）", 404)
     assert current is not None
-    release = ReleaseView(*row, fence_adcode=current[1], fence_name=current[2])
+    pk, campaign_id, opens_at, expires_at, confirmed_at, cancelled_at, remaining = row
+    release = ReleaseView(pk=pk, campaign_id=campaign_id, opens_at=opens_at,
+                          expires_at=expires_at, confirmed_at=confirmed_at,
+                          cancelled_at=cancelled_at, remaining_count=remaining,
+                          fence_adcode=current[1], fence_name=current[2])
     now = clock.now()
     if release.cancelled_at is not None or release.confirmed_at is None:
         raise _refuse("RELEASE_NOT_OPEN", "本批次没有发放")
@@ -96,8 +139,8 @@ def _open_release(release_id: int) -> ReleaseView:
 def _check_limits(consumer: Consumer, release: ReleaseView) -> None:
     """R-CLAIM-3: one per release; none while holding a live unused one; none after a use."""
     now = clock.now()
-    mine = list(Voucher.objects.filter(consumer=consumer, campaign_id=release.campaign_id)
-                .values("release_id", "used_at", "valid_until"))
+    mine = [{"release_id": r[0], "used_at": r[1], "valid_until": r[2]}
+            for r in _fetch(_LIMITS_SQL, [consumer.pk, release.campaign_id])]
     if any(v["used_at"] is not None for v in mine):
         raise _refuse("ALREADY_USED_IN_CAMPAIGN", "您在本次活动中已经使用过一张券：每人限用一张")
     if any(v["release_id"] == release.pk for v in mine):
@@ -213,10 +256,16 @@ def _claim_in_transaction(consumer: Consumer, release: ReleaseView, key: str,
     _check_limits(consumer, release)
     # The unique constraint (consumer, release) is the last word: an IntegrityError here rolls
     # the whole transaction back, and the caller answers ALREADY_CLAIMED.
-    voucher = Voucher.objects.create(
-        consumer=consumer, release_id=release.pk, campaign_id=release.campaign_id,
-        claimed_at=now, valid_until=min(release.expires_at, now + VALID_AT_MOST),
-        paycode_secret=secrets.token_hex(20))
+    voucher = Voucher(consumer=consumer, release_id=release.pk, campaign_id=release.campaign_id,
+                      claimed_at=now, valid_until=min(release.expires_at, now + VALID_AT_MOST),
+                      paycode_secret=secrets.token_hex(20), sealed=False)
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_VOUCHER_SQL, [
+            consumer.pk, release.pk, release.campaign_id, adapt(voucher.claimed_at),
+            adapt(voucher.valid_until), voucher.paycode_secret, False])
+        voucher.pk = cursor.fetchone()[0]
+    voucher._state.adding = False
     if record is not None:
         IdempotentRequest.objects.filter(pk=record.pk).update(
             status=201, response={"voucher_id": voucher.pk})
@@ -226,8 +275,9 @@ def _claim_in_transaction(consumer: Consumer, release: ReleaseView, key: str,
     window = Release.objects.filter(pk=release.pk, opens_at__lte=now, expires_at__gt=now,
                                     confirmed_at__isnull=False, cancelled_at__isnull=True)
     if _guarded():
-        taken = window.filter(remaining_count__gt=0).update(
-            remaining_count=F("remaining_count") - 1)
+        with connection.cursor() as cursor:
+            cursor.execute(_TAKE_ONE_SQL, [release.pk, adapt(now), adapt(now)])
+            taken = cursor.rowcount
     else:
         current = naive_remaining or 0
         taken = window.update(remaining_count=max(current - 1, 0)) if current > 0 else 0
