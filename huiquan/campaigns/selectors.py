@@ -167,12 +167,11 @@ def propose(release: Release) -> Proposal:
     campaign = period.campaign
     available = releasable_fen(campaign, period)
     if release.planned_amount_fen is not None:
-        amount = min(release.planned_amount_fen, available) if available else 0
         p = Proposal(release, release.planned_amount_fen, 0,
                      rule="方案规定的本批次金额（第一周发放资金为30万元）",
                      inputs={"方案金额": format_yuan(release.planned_amount_fen),
                              "已到位可投放": format_yuan(available)})
-        if amount < release.planned_amount_fen:
+        if available < release.planned_amount_fen:
             p.notes.append("已到位资金不足方案金额：请先登记资金到位，或改为较小金额并说明理由。")
         p.voucher_count = default_voucher_count(campaign, p.amount_fen)
         return p

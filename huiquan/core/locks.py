@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from django.db import OperationalError, connection, models
 
-from huiquan.core.errors import Busy
+from huiquan.core.errors import Busy, NotFound
 
 M = TypeVar("M", bound=models.Model)
 
@@ -38,5 +38,5 @@ def lock_rows(model: type[M], ids: Iterable[int]) -> dict[int, M]:
 def lock_one(model: type[M], pk: int) -> M:
     rows = lock_rows(model, [pk])
     if pk not in rows:
-        raise model.DoesNotExist(f"{model.__name__} {pk} does not exist")  # type: ignore[attr-defined]
+        raise NotFound(f"要修改的记录不存在（{model._meta.verbose_name} {pk}）")
     return rows[pk]

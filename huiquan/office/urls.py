@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, reverse_lazy
 
 from huiquan.office import views
 
@@ -7,7 +7,9 @@ app_name = "office"
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("login/", views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(next_page="/office/login/"), name="logout"),
+    # Django's LogoutView answers POST only: a link or an image cannot log anyone out.
+    path("logout/", auth_views.LogoutView.as_view(next_page=reverse_lazy("office:login")),
+         name="logout"),
     path("funds/", views.funds, name="funds"),
     path("releases/", views.releases, name="releases"),
     path("releases/<int:release_id>/", views.release_detail, name="release"),

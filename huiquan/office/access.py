@@ -1,0 +1,46 @@
+"""Who may open the back office, and who may do what in it (R-ROLE-1).
+
+Views check here so a refused person never sees a form or half a page; every service checks
+the role again (defence in depth), and the auditor's POSTs are refused by middleware first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+
+from huiquan.core.errors import PermissionRefused
+from huiquan.core.roles import Role, role_of
+
+View = Callable[..., HttpResponse]
+
+FUNDS_ROLES = frozenset({Role.FINANCE, Role.BUREAU})  # 登记资金到位 (R-FUND-2)
+RELEASE_ROLES = frozenset({Role.BUREAU})  # 确认批次投放 (R-SCHED-4)
+NOT_STAFF_MESSAGE = "后台仅限工作人员使用：您的账号没有后台角色。"
+
+
+def is_staff(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_office_staff", False))
+
+
+def may(user: Any, roles: Iterable[str]) -> bool:
+    """Whether to show a form; the role is read from the user row, never from the request."""
+    return role_of(user) in set(roles)
+
+
+def staff_required(view: View) -> View:
+    """Logged in, and holding a staff role; anyone else is refused before any data is read."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not is_staff(request.user):
+            raise PermissionRefused(NOT_STAFF_MESSAGE)
+        return view(request, *args, **kwargs)
+
+    return wrapped
