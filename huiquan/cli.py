@@ -66,11 +66,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if os.environ.get("HUIQUAN_CLOCK_START"):
         print(f"演示时钟从 {os.environ['HUIQUAN_CLOCK_START']} 开始走")
     if args.demo:
-        from huiquan.demo import ensure_demo_accounts
+        from huiquan.demo import ensure_demo_world
 
         print("演示账号（角色 / 用户名 / 密码）：")
-        for acc in ensure_demo_accounts():
+        for acc in ensure_demo_world():
             print(f"  {acc.display_name:<12} {acc.username:<10} {acc.password}")
+        print(f"商户收银台：{url}merchant/ （演示商户手机号见 `huiquan demo accounts`，验证码在页面提示中）")
     print(flush=True)
     workers = str(args.workers or max(2, (os.cpu_count() or 1) * 2))
     argv = [
@@ -185,6 +186,12 @@ def cmd_tick(args: argparse.Namespace) -> int:
     sealed = seal_claims()
     if sealed:
         done.append(f"封存 {sealed} 张领券记录进审计链")
+    from huiquan.redemptions.services import resolve_pending, seal_redemptions
+
+    if resolved := resolve_pending():
+        done.append(f"处理 {resolved} 笔待确认的支付/退款")
+    if sealed := seal_redemptions():
+        done.append(f"封存 {sealed} 笔核销记录进审计链")
     sync_gate()
     cp = write_checkpoint()
     print(f"{clock.now():%Y-%m-%d %H:%M:%S}：" + ("；".join(done) if done else "没有到期的事项"))
@@ -216,21 +223,91 @@ def cmd_demo_accounts(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
     from huiquan.core.roles import Role
-    from huiquan.demo import DEMO_ACCOUNTS, ensure_demo_accounts
+    from huiquan.demo import DEMO_ACCOUNTS, ensure_demo_world
+    from huiquan.merchants.models import MerchantStaff
 
     call_command("migrate", interactive=False, verbosity=0)
     try:
-        ensure_demo_accounts()
+        ensure_demo_world()
     except RuntimeError as exc:
         return _fail(str(exc))
     rows = [{"role": a.role, "role_name": Role(a.role).label, "username": a.username,
              "password": a.password} for a in DEMO_ACCOUNTS]
+    staff = [{"role": Role.MERCHANT.value, "role_name": Role.MERCHANT.label,
+              "merchant": s.merchant.legal_name, "phone": s.user.phone,
+              "sign_in": "手机验证码（huiquan sandbox sms PHONE）"}
+             for s in MerchantStaff.objects.filter(merchant__is_demo=True)
+             .select_related("merchant", "user").order_by("merchant_id")]
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        print(json.dumps(rows + staff, ensure_ascii=False, indent=2))
     else:
         for r in rows:
             print(f"{r['role_name']:<20} {r['username']:<10} {r['password']}")
+        print("演示商户收银人员（/merchant/ 用手机验证码登录）：")
+        for m in staff:
+            print(f"  {m['phone']}  {m['merchant']}")
     return 0
+
+
+def _actor(name: str | None, default: str) -> Any:
+    from django.conf import settings
+
+    from huiquan.core.models import User
+
+    username = name or (default if settings.SANDBOX else None)
+    if not username:
+        raise LookupError("请用 --as 指定执行人（后台用户名）")
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise LookupError(f"找不到用户 {username}（演示模式请先运行 huiquan demo accounts）")
+    return user
+
+
+def _print_rejected(rejected: list[tuple[int, str]]) -> None:
+    if rejected:
+        print(f"未导入 {len(rejected)} 行：")
+        for number, reason in rejected:
+            print(f"  第 {number} 行：{reason}")
+
+
+def cmd_blacklist_import(args: argparse.Namespace) -> int:
+    _setup()
+    from huiquan.core.errors import DomainError
+    from huiquan.core.tabular import read_path
+    from huiquan.merchants.services import BLACKLIST_COLUMNS, import_blacklist
+
+    try:
+        actor = _actor(args.actor, "market")
+        rows = read_path(Path(args.file), columns=BLACKLIST_COLUMNS,
+                         required=("uscc", "name", "listed_on"))
+        report = import_blacklist(rows=rows, actor=actor, default_source=args.source or "")
+    except (LookupError, DomainError) as exc:
+        return _fail(getattr(exc, "message", str(exc)))
+    print(f"失信名单：新增 {report.added} 条，已有 {report.already} 条")
+    _print_rejected(report.rejected)
+    for merchant, what in report.hits:
+        print(f"  命中：{merchant.legal_name}（{merchant.uscc}）— {what}")
+    return 1 if report.rejected else 0
+
+
+def cmd_catalog_import(args: argparse.Namespace) -> int:
+    _setup()
+    from huiquan.catalog.services import PRODUCT_COLUMNS, import_products
+    from huiquan.core.errors import DomainError
+    from huiquan.core.tabular import read_path
+
+    try:
+        actor = _actor(args.actor, "bureau")
+        c = _campaign(args.slug)
+        rows = read_path(Path(args.file), columns=PRODUCT_COLUMNS,
+                         required=("gtin", "brand", "model", "kind", "grade"))
+        report = import_products(campaign=c, rows=rows, actor=actor, source=Path(args.file).name)
+    except (LookupError, DomainError) as exc:
+        return _fail(getattr(exc, "message", str(exc)))
+    version = f"，目录第 {report.version.number} 版" if report.version else "，目录未变化"
+    print(f"产品目录：新增 {report.added}，更新 {report.updated}，未变 {report.unchanged}{version}")
+    _print_rejected(report.rejected)
+    return 1 if report.rejected else 0
 
 
 def cmd_sandbox_sms(args: argparse.Namespace) -> int:
@@ -300,6 +377,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = demo.add_parser("accounts", help="创建并打印演示账号")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_demo_accounts)
+
+    black = sub.add_parser("blacklist", help="失信名单").add_subparsers(dest="sub", required=True)
+    p = black.add_parser("import", help="导入失信名单（CSV/xlsx：统一社会信用代码、名称、来源、列入日期）"
+                         "并复核全部商户")
+    p.add_argument("file")
+    p.add_argument("--source", help="文件中没有「来源」列时使用的来源")
+    p.add_argument("--as", dest="actor", help="执行人（后台用户名；演示模式默认 market）")
+    p.set_defaults(func=cmd_blacklist_import)
+
+    cat = sub.add_parser("catalog", help="补贴产品目录").add_subparsers(dest="sub", required=True)
+    p = cat.add_parser("import", help="导入家电产品目录（CSV/xlsx：商品条码、品牌、型号、品类、能效等级）")
+    p.add_argument("file")
+    p.add_argument("--campaign", dest="slug")
+    p.add_argument("--as", dest="actor", help="执行人（后台用户名；演示模式默认 bureau）")
+    p.set_defaults(func=cmd_catalog_import)
 
     sandbox = sub.add_parser("sandbox", help="沙箱外部系统").add_subparsers(dest="sub", required=True)
     p = sandbox.add_parser("sms", help="显示沙箱发给该手机号的最新短信（验证码）")

@@ -50,3 +50,27 @@ def ensure_demo_accounts() -> list[DemoAccount]:
         user.set_password(acc.password)
         user.save()
     return DEMO_ACCOUNTS
+
+
+DEMO_PRODUCTS = settings.BASE_DIR / "campaigns" / "xixian-2024-appliances.csv"
+
+
+def ensure_demo_world() -> list[DemoAccount]:
+    """Staff accounts, then, for every campaign: the plan's seven merchants (approved and
+    trained) and the sample appliance register (made-up test products)."""
+    from huiquan.campaigns.models import Campaign
+    from huiquan.catalog.models import Product
+    from huiquan.catalog.services import PRODUCT_COLUMNS, import_products
+    from huiquan.core.tabular import read_path
+    from huiquan.merchants.demo import ensure_demo_merchants
+
+    accounts = ensure_demo_accounts()
+    bureau = User.objects.get(username="bureau")
+    for campaign in Campaign.objects.order_by("pk"):
+        ensure_demo_merchants(campaign)
+        if not Product.objects.filter(campaign=campaign).exists() and DEMO_PRODUCTS.exists():
+            rows = read_path(DEMO_PRODUCTS, columns=PRODUCT_COLUMNS,
+                             required=("gtin", "brand", "model", "kind", "grade"))
+            import_products(campaign=campaign, rows=rows, actor=bureau,
+                            source="演示产品目录（测试数据）")
+    return accounts

@@ -80,6 +80,9 @@ INSTALLED_APPS = [
     "huiquan.ledger",
     "huiquan.consumers",
     "huiquan.vouchers",
+    "huiquan.catalog",
+    "huiquan.merchants",
+    "huiquan.redemptions",
     "huiquan.office",
 ]
 
@@ -230,6 +233,14 @@ HUIQUAN_AUDIT_CHECKPOINT_FILE = Path(
 HUIQUAN_SMS_PROVIDER = os.environ.get("HUIQUAN_SMS_PROVIDER",
                                       "huiquan.consumers.sms.SandboxSmsProvider")
 HUIQUAN_SANDBOX_SMS_DELAY = float(os.environ.get("HUIQUAN_SANDBOX_SMS_DELAY", "0"))
+HUIQUAN_PAYMENT_PROVIDER = os.environ.get("HUIQUAN_PAYMENT_PROVIDER",
+                                          "huiquan.redemptions.payments.SandboxPaymentProvider")
+HUIQUAN_SANDBOX_PAY_DELAY = float(os.environ.get("HUIQUAN_SANDBOX_PAY_DELAY", "0"))
+# Uploaded documents (licences): served only through views that check role and object.
+MEDIA_ROOT = Path(os.environ.get("HUIQUAN_MEDIA_DIR", VAR_DIR / "media"))
+MEDIA_URL = "/media-not-public/"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 HUIQUAN_GEOFENCE_DIR = os.environ.get("HUIQUAN_GEOFENCE_DIR", "")
 
 # Test-only switch: turns off the database guards so race tests can show the race they catch.

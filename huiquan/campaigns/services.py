@@ -103,6 +103,10 @@ def load_campaign(*, path: Path, actor: Any = None) -> LoadResult:
     result = LoadResult(campaign, created)
     _load_sources(campaign, definition, result)
     _load_periods(campaign, definition, result)
+    from huiquan.catalog.services import sync_kinds  # annex 2 kinds become catalogue rows
+
+    if made := sync_kinds(campaign=campaign):
+        result.changes.append(f"商品目录新增 {made} 个品类")
     record(actor=actor, action="campaign.load", obj_type="campaign", obj_id=campaign.pk,
            summary=f"载入活动文件 {path.name}（{'新建' if created else '更新'}）",
            before=before, after={"sha256": sha, "changes": result.changes})

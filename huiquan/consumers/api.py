@@ -27,6 +27,7 @@ class VerifyIn(Schema):
 class TokenOut(Schema):
     token: str
     token_type: str = "Bearer"  # noqa: S105 - the scheme name, not a secret
+    role: str  # consumer | merchant
     verified: bool
 
 
@@ -66,7 +67,9 @@ def request_otp(request: HttpRequest, payload: OtpIn) -> Any:
 @router.post("/auth/verify", response=TokenOut, summary="校验验证码，返回令牌")
 def verify(request: HttpRequest, payload: VerifyIn) -> Any:
     session = services.verify_otp(phone=payload.phone, code=payload.code)
-    return {"token": session.token, "verified": session.consumer.is_verified}
+    consumer = session.consumer
+    return {"token": session.token, "role": session.user.role,
+            "verified": consumer.is_verified if consumer is not None else True}
 
 
 @router.post("/me/identity", response=IdentityOut, auth=bearer, summary="实名：姓名 + 身份证号")

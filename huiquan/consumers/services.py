@@ -67,7 +67,7 @@ def request_otp(*, phone: str, ip: str | None) -> None:
 @dataclass(frozen=True)
 class Session:
     user: User
-    consumer: Consumer
+    consumer: Consumer | None  # None for merchant staff
     token: str
 
 
@@ -88,15 +88,28 @@ def _verify_otp(*, phone: str, code: str, role: str) -> Session:
         raise _WrongCode(OTP_MAX_WRONG - otp.failed_attempts - 1)
     OtpCode.objects.filter(pk=otp.pk).update(used_at=now)
     consumer = Consumer.objects.filter(phone=phone).select_related("user").first()
-    if consumer is None:
-        user = User.objects.create_user(username=f"c{phone}", role=role, phone=phone)
+    # Merchant staff sign in through the same codes (their phone is on their user row); a phone
+    # is one account with one role, so a consumer's phone cannot also open a merchant account.
+    staff = None if consumer else User.objects.filter(phone=phone, role=Role.MERCHANT).first()
+    if staff is not None and not staff.is_active:
+        raise AuthError("该账号已停用", code="ACCOUNT_DISABLED", status=403)
+    if consumer is not None and role == Role.MERCHANT:
+        raise AuthError("该手机号已注册为消费者账号：请用另一个手机号登记商户",
+                        code="PHONE_IS_CONSUMER", status=409)
+    if consumer is None and staff is None:
+        user = User.objects.create_user(username=f"{'m' if role == Role.MERCHANT else 'c'}{phone}",
+                                        role=role, phone=phone)
         user.set_unusable_password()
         user.save(update_fields=["password"])
-        consumer = Consumer.objects.create(user=user, phone=phone, created_at=now)
-    raw = issue_token_string(consumer.user.pk, now + TOKEN_TTL)
-    ApiToken.objects.create(user=consumer.user, key_hash=crypto.keyed_hash("token", raw),
+        if role == Role.MERCHANT:
+            staff = user
+        else:
+            consumer = Consumer.objects.create(user=user, phone=phone, created_at=now)
+    user = staff if staff is not None else consumer.user  # type: ignore[union-attr]
+    raw = issue_token_string(user.pk, now + TOKEN_TTL)
+    ApiToken.objects.create(user=user, key_hash=crypto.keyed_hash("token", raw),
                             created_at=now, expires_at=now + TOKEN_TTL)
-    return Session(consumer.user, consumer, raw)
+    return Session(user, consumer, raw)
 
 
 TOKEN_PREFIX = "hq1"  # noqa: S105 - a format marker, not a secret

@@ -38,6 +38,8 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             code_form.add_error("code", exc.message)
         else:
             login(request, session.user, backend="django.contrib.auth.backends.ModelBackend")
+            if session.consumer is None:  # merchant staff: their portal
+                return redirect("merchant:home")
             return redirect("site:home" if session.consumer.is_verified else "site:identity")
     sandbox_code = None
     phone = request.session.get("otp_phone")

@@ -105,4 +105,9 @@ def reconcile(campaign: Any) -> Reconciliation:
 
     fund_tx = txs.filter(kind=TxKind.FUND_RELEASE, release__isnull=True).count()
     rec.add("投放交易均指向批次", fund_tx == 0, f"{fund_tx} 笔无批次的投放交易" if fund_tx else "是")
+
+    from huiquan.redemptions.selectors import reconcile_redemptions
+
+    for name, ok, detail in reconcile_redemptions(campaign):
+        rec.add(name, ok, detail)
     return rec

@@ -136,7 +136,7 @@ def transfer(*, campaign: Any, kind: str, source_scope: Scope, dest_scope: Scope
              memo: str = "", actor: Any = None, dedupe_key: str | None = None,
              period: Any = None, release: Any = None, only_source: Any = None,
              shortfall_message: Callable[[int, dict[Any, int]], str] | None = None,
-             ) -> LedgerTransaction:
+             reference: str = "") -> LedgerTransaction:
     """Move ``amount`` fen from one pool to another, taking from funding sources in order.
 
     Refuses (InsufficientFunds, nothing written) when the source pool holds less.
@@ -170,7 +170,7 @@ def transfer(*, campaign: Any, kind: str, source_scope: Scope, dest_scope: Scope
         if left == 0:
             break
     return post(campaign=campaign, kind=kind, lines=lines, memo=memo, actor=actor,
-                dedupe_key=dedupe_key, period=period, release=release)
+                dedupe_key=dedupe_key, period=period, release=release, reference=reference)
 
 
 def sweep(*, campaign: Any, kind: str, source_scope: Scope, dest_scope: Scope, memo: str = "",

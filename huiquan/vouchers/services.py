@@ -320,25 +320,11 @@ def seal_claims(*, batch: int = 5000) -> int:
     """Invariant 9: claims are not chained one by one (the chain must not become the release-day
     bottleneck); each run seals the vouchers claimed since the last seal into one audit entry
     carrying a hash over their rows. Returns how many vouchers were sealed."""
-    from huiquan.audit.services import record
+    from huiquan.audit.services import seal_rows
 
-    with transaction.atomic(durable=True):
-        rows = list(Voucher.objects.select_for_update().filter(sealed=False).order_by("pk")
-                    .values_list("pk", "consumer_id", "release_id", "claimed_at",
-                                 "valid_until")[:batch])
-        if not rows:
-            return 0
-        digest = hashlib.sha256()
-        for pk, consumer_id, release_id, claimed_at, valid_until in rows:
-            digest.update(f"{pk}|{consumer_id}|{release_id}|{claimed_at.isoformat()}|"
-                          f"{valid_until.isoformat()}\n".encode())
-        ids = [r[0] for r in rows]
-        Voucher.objects.filter(pk__in=ids).update(sealed=True)
-        record(actor=None, action="vouchers.seal", obj_type="voucher",
-               obj_id=f"{ids[0]}-{ids[-1]}", summary=f"封存 {len(ids)} 张领券记录",
-               after={"count": len(ids), "first": ids[0], "last": ids[-1],
-                      "sha256": digest.hexdigest()})
-        return len(ids)
+    return seal_rows(Voucher.objects.all(), fields=("pk", "consumer_id", "release_id",
+                                                    "claimed_at", "valid_until"),
+                     action="vouchers.seal", obj_type="voucher", label="张领券记录", batch=batch)
 
 
 def sync_gate() -> None:

@@ -1,0 +1,71 @@
+"""Reads about merchants: whose till is open, the review queue, the public list (R-ROLE-2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from huiquan.core.errors import DomainError
+from huiquan.merchants.models import (
+    BlacklistEntry,
+    IntegrityCase,
+    Merchant,
+    MerchantStaff,
+    MerchantState,
+)
+
+
+def merchant_of(user: Any) -> Merchant | None:
+    """The merchant a staff user works for (None for everyone else)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    link = (MerchantStaff.objects.filter(user_id=user.pk).select_related("merchant__campaign")
+            .first())
+    return link.merchant if link else None
+
+
+def is_trained(merchant: Merchant) -> bool:
+    return merchant.trainings.exists()
+
+
+def till_refusal(merchant: Merchant | None) -> DomainError | None:
+    """Why this merchant may not redeem now, or None (R-MER-3, R-MER-5, R-INT-1)."""
+    if merchant is None:
+        return DomainError("只有参与商户的收银人员可以核销", code="MERCHANT_NOT_APPROVED",
+                           status=403)
+    if merchant.state == MerchantState.SUSPENDED:
+        return DomainError(f"商户已被暂停，收银台已锁定：{merchant.state_reason}",
+                           code="MERCHANT_SUSPENDED", status=403)
+    if merchant.state == MerchantState.DISQUALIFIED:
+        return DomainError("商户已被取消参与资格，收银台已锁定", code="MERCHANT_SUSPENDED",
+                           status=403)
+    if merchant.state != MerchantState.APPROVED:
+        return DomainError(f"商户尚未通过审核（当前：{merchant.get_state_display()}），不能核销",
+                           code="MERCHANT_NOT_APPROVED", status=403)
+    if not is_trained(merchant):
+        return DomainError("商户人员尚未完成培训，收银台已锁定（R-MER-5）：请联系平台登记培训",
+                           code="MERCHANT_NOT_TRAINED", status=403)
+    return None
+
+
+def participating(campaign: Any) -> list[Merchant]:
+    return list(Merchant.objects.filter(campaign=campaign, state=MerchantState.APPROVED)
+                .order_by("pk"))
+
+
+def review_queue(campaign: Any) -> list[Merchant]:
+    return list(Merchant.objects.filter(campaign=campaign, state=MerchantState.SUBMITTED)
+                .order_by("submitted_at", "pk"))
+
+
+def all_merchants(campaign: Any) -> list[Merchant]:
+    return list(Merchant.objects.filter(campaign=campaign).prefetch_related("trainings")
+                .order_by("state", "pk"))
+
+
+def blacklist(limit: int = 200) -> list[BlacklistEntry]:
+    return list(BlacklistEntry.objects.order_by("-imported_at", "pk")[:limit])
+
+
+def open_cases() -> list[IntegrityCase]:
+    return list(IntegrityCase.objects.filter(closed_at__isnull=True)
+                .select_related("merchant", "blacklist_entry").order_by("-opened_at"))

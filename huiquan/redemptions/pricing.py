@@ -1,0 +1,151 @@
+"""What the till computes: each line's final price, the eligible total and the subsidy (R-USE-2).
+
+subsidy = min(eligible_final_price × rate ÷ 100 (rounded down), cap); with the plan's 10% and
+2,000 yuan: ``min(eligible_final_price // 10, 200_000)`` fen. Only eligible goods count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from huiquan.catalog import selectors as catalog
+from huiquan.catalog.errors import NotEligibleGoods
+from huiquan.catalog.models import Kind, Product
+from huiquan.catalog.services import normalise_gtin
+from huiquan.core.errors import DomainError
+from huiquan.core.money import format_yuan
+
+MAX_LINES = 50
+MAX_QUANTITY = 999
+MAX_UNIT_PRICE_FEN = 100_000_000  # 1,000,000 yuan for one item
+
+
+class PriceInvalid(DomainError):
+    code = "PRICE_INVALID"
+    status = 422
+
+
+def subsidy_for(eligible_final_fen: int, *, rate_percent: int, cap_fen: int) -> int:
+    """R-USE-2, in integer fen, rounded down, never above the cap."""
+    if eligible_final_fen <= 0:
+        return 0
+    return min(eligible_final_fen * rate_percent // 100, cap_fen)
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    position: int
+    kind: Kind | None
+    product: Product | None
+    gtin: str
+    description: str
+    quantity: int
+    unit_price_fen: int
+    discount_fen: int
+    eligible: bool
+
+    @property
+    def list_fen(self) -> int:
+        return self.quantity * self.unit_price_fen
+
+    @property
+    def final_fen(self) -> int:
+        return self.list_fen - self.discount_fen
+
+
+@dataclass(frozen=True)
+class Quote:
+    lines: list[PricedLine]
+    total_final_fen: int
+    eligible_final_fen: int
+    subsidy_fen: int
+
+    @property
+    def consumer_pays_fen(self) -> int:
+        return self.total_final_fen - self.subsidy_fen
+
+
+def _int(value: Any, what: str, position: int) -> int:
+    if isinstance(value, bool):
+        raise PriceInvalid(f"第 {position} 行：{what}格式不正确")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    raise PriceInvalid(f"第 {position} 行：{what}必须是整数（分）")
+
+
+def _line(campaign: Any, merchant: Any, raw: dict[str, Any], position: int) -> PricedLine:
+    quantity = _int(raw.get("quantity", 1), "数量", position)
+    unit = _int(raw.get("unit_price_fen"), "单价", position)
+    discount = _int(raw.get("discount_fen", 0) or 0, "优惠", position)
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise PriceInvalid(f"第 {position} 行：数量应在 1–{MAX_QUANTITY} 之间")
+    if unit <= 0:
+        raise PriceInvalid(f"第 {position} 行：单价必须大于 0")
+    if unit > MAX_UNIT_PRICE_FEN:
+        raise PriceInvalid(f"第 {position} 行：单价超过 {format_yuan(MAX_UNIT_PRICE_FEN)} 元，请核对")
+    if discount < 0:
+        raise PriceInvalid(f"第 {position} 行：优惠金额不能为负数", code="DISCOUNT_INVALID")
+    if discount > quantity * unit:
+        raise PriceInvalid(f"第 {position} 行：优惠 {format_yuan(discount)} 元大于商品价格 "
+                           f"{format_yuan(quantity * unit)} 元", code="DISCOUNT_INVALID")
+    description = " ".join(str(raw.get("description") or "").split())[:128]
+    gtin_text = str(raw.get("gtin") or "").strip()
+    if raw.get("other"):
+        if not description:
+            raise PriceInvalid(f"第 {position} 行：请填写非补贴商品的名称", code="LINE_INVALID")
+        return PricedLine(position, None, None, "", description, quantity, unit, discount, False)
+    product: Product | None = None
+    kind: Kind | None
+    if gtin_text:
+        gtin = normalise_gtin(gtin_text)
+        product = catalog.product_by_gtin(campaign, gtin)
+        if product is None:
+            raise NotEligibleGoods(f"第 {position} 行：商品条码 {gtin} 不在补贴产品目录中"
+                                   "（目录只收录能效/水效 1–2 级的家电）")
+        if not product.eligible:
+            why = (f"能效等级 {product.grade} 级" if product.grade > (product.kind.max_grade or 2)
+                   else product.delist_reason or "已移出目录")
+            raise NotEligibleGoods(f"第 {position} 行：{product} 不可享受补贴（{why}）")
+        kind = product.kind
+        description = description or f"{product.kind.name} {product.brand} {product.model}"
+    else:
+        gtin = ""
+        kind_id = raw.get("kind_id")
+        kind = (Kind.objects.filter(campaign=campaign, pk=kind_id).first()
+                if isinstance(kind_id, int) or (isinstance(kind_id, str) and kind_id.isdigit())
+                else None)
+        if kind is None:
+            raise NotEligibleGoods(f"第 {position} 行：请选择商品品类，或扫描家电的商品条码")
+        if kind.requires_gtin:
+            raise NotEligibleGoods(f"第 {position} 行：{kind.name}属于家电，须扫描或输入 13 位商品条码",
+                                   code="GTIN_REQUIRED")
+        if not kind.active:
+            raise NotEligibleGoods(f"第 {position} 行：品类「{kind.name}」已暂停补贴")
+        description = description or kind.name
+    if kind.category_code not in (merchant.categories or []):
+        raise NotEligibleGoods(f"第 {position} 行：本店未登记经营「{kind.category_name}」，"
+                               "该商品不能在本店享受补贴")
+    return PricedLine(position, kind, product, gtin, description, quantity, unit, discount, True)
+
+
+def quote(*, campaign: Any, merchant: Any, lines: list[dict[str, Any]]) -> Quote:
+    """Check every line and compute the subsidy; raises a coded error on the first bad line."""
+    if not isinstance(lines, list) or not lines:
+        raise PriceInvalid("请至少录入一件商品", code="LINES_REQUIRED")
+    if len(lines) > MAX_LINES:
+        raise PriceInvalid(f"一次最多录入 {MAX_LINES} 件商品", code="LINE_INVALID")
+    priced = [_line(campaign, merchant, raw if isinstance(raw, dict) else {}, i)
+              for i, raw in enumerate(lines, start=1)]
+    eligible = sum(p.final_fen for p in priced if p.eligible)
+    total = sum(p.final_fen for p in priced)
+    subsidy = subsidy_for(eligible, rate_percent=campaign.subsidy_rate_percent,
+                          cap_fen=campaign.subsidy_cap_fen)
+    if eligible <= 0:
+        raise NotEligibleGoods("没有可享受补贴的商品：补贴只按附件2所列商品的成交价计算")
+    if subsidy <= 0:
+        raise NotEligibleGoods("补贴商品成交价过低，补贴为 0 元，不宜使用消费券",
+                               code="SUBSIDY_ZERO")
+    return Quote(priced, total, eligible, subsidy)

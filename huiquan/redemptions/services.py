@@ -1,0 +1,452 @@
+"""Redeeming a voucher at the till, and returns (R-USE-1..5, R-RET-1..2; invariant 5).
+
+The transaction boundaries are the design (STYLE.md: never hold a transaction across an outside
+call):
+
+1. ``_reserve`` — one transaction: the voucher (locked) is unused and unexpired, the merchant may
+   redeem, the consumer has no live redemption in the campaign (unique constraint), and the
+   subsidy moves from the release's money to "reserved" by a conditional update (never below
+   zero: ``POOL_EXHAUSTED`` otherwise). Commit.
+2. The payment provider charges the consumer's share, with the redemption's idempotency key.
+3. ``_apply_payment`` — one transaction: success marks the voucher used and books the subsidy as
+   owed to the merchant; failure gives the reservation back. A timeout leaves the redemption
+   pending; ``check_payment`` (or ``huiquan tick``) asks the provider later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from huiquan.audit.services import record
+from huiquan.campaigns.models import Release
+from huiquan.core import clock
+from huiquan.core.locks import lock_one
+from huiquan.core.money import format_yuan
+from huiquan.ledger.errors import InsufficientFunds
+from huiquan.ledger.models import AccountKind, TxKind
+from huiquan.ledger.services import Scope, account_for, post, transfer
+from huiquan.merchants.models import Merchant
+from huiquan.merchants.selectors import merchant_of, till_refusal
+from huiquan.redemptions import payments, pricing
+from huiquan.redemptions.errors import (
+    IdempotencyMismatch,
+    PaymentCodeInvalid,
+    PoolExhausted,
+    RedemptionError,
+    RedemptionNotFound,
+    ReturnTooLarge,
+    VoucherExpired,
+    VoucherUsed,
+)
+from huiquan.redemptions.models import (
+    LIVE_STATES,
+    GoodsReturn,
+    Redemption,
+    RedemptionLine,
+    RedemptionState,
+)
+from huiquan.vouchers import paycode
+from huiquan.vouchers.models import Voucher
+
+
+def release_pool(release: Release) -> Scope:
+    return Scope(AccountKind.RELEASE_POOL, release=release)
+
+
+def reserved(release: Release) -> Scope:
+    return Scope(AccountKind.RESERVED, release=release)
+
+
+def payable(merchant_id: int) -> Scope:
+    return Scope(AccountKind.MERCHANT_PAYABLE, party=f"m{merchant_id}")
+
+
+def paid_out(merchant_id: int) -> Scope:
+    return Scope(AccountKind.PAID_OUT, party=f"m{merchant_id}")
+
+
+def clawback_receivable(merchant_id: int) -> Scope:
+    return Scope(AccountKind.CLAWBACK_RECEIVABLE, party=f"m{merchant_id}")
+
+
+def _pool_for_returns(release: Release) -> Scope:
+    """Money coming back goes to the release while it runs, to its period once the release has
+    returned its balance (R-SCHED-6), so an expired release never holds money again."""
+    if release.returned_at is None:
+        return release_pool(release)
+    return Scope(AccountKind.PERIOD_POOL, period=release.period)
+
+
+def _sources(campaign: Any) -> dict[str, Any]:
+    return {str(s.pk): s for s in campaign.funding_sources.order_by("order", "pk")}
+
+
+def _merchant_for(actor: Any) -> Merchant:
+    merchant = merchant_of(actor)
+    refusal = till_refusal(merchant)
+    if refusal is not None:
+        raise refusal
+    assert merchant is not None
+    return merchant
+
+
+def _body_hash(payment_code: str, lines: Any) -> str:
+    text = json.dumps({"code": payment_code, "lines": lines}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _clean_key(key: str | None) -> str:
+    key = (key or "").strip()
+    if len(key) > 64:
+        raise RedemptionError("Idempotency-Key 最长 64 个字符", code="INVALID_INPUT")
+    return key
+
+
+class _Replay(Exception):
+    def __init__(self, redemption: Redemption):
+        self.redemption = redemption
+
+
+def redeem_voucher(*, actor: Any, payment_code: str, lines: list[dict[str, Any]],
+                   idempotency_key: str | None = None) -> Redemption:
+    """Redeem the voucher behind a scanned payment code for these goods (R-USE-1..4).
+
+    Returns the redemption (completed, or pending when the payment's outcome is not known yet);
+    raises a coded error otherwise. The same idempotency key returns the same redemption."""
+    merchant = _merchant_for(actor)
+    key = _clean_key(idempotency_key)
+    digest = _body_hash(payment_code, lines)
+    if key:
+        existing = Redemption.objects.filter(merchant=merchant, idempotency_key=key).first()
+        if existing is not None:
+            return _replayed(existing, digest)
+    voucher = paycode.resolve(payment_code)
+    if voucher is None:
+        raise PaymentCodeInvalid("付款码无效或已过期：付款码每分钟更新，请顾客刷新后重新出示")
+    quote = pricing.quote(campaign=merchant.campaign, merchant=merchant, lines=lines)
+    try:
+        redemption = _reserve(actor=actor, merchant_id=merchant.pk, voucher_id=voucher.pk,
+                              quote=quote, key=key, digest=digest)
+    except _Replay as replay:
+        return _replayed(replay.redemption, digest)
+    try:
+        result = payments.provider().charge(
+            key=redemption.payment_key, amount_fen=redemption.consumer_pays_fen,
+            description=f"{merchant.legal_name} 核销 #{redemption.pk}")
+    except Exception:  # the rails did not answer: the outcome is unknown, ask later
+        result = payments.PaymentResult("pending", message="支付通道无应答，请稍后查询结果")
+    return _finish(redemption.pk, result)
+
+
+def _replayed(existing: Redemption, digest: str) -> Redemption:
+    if existing.request_hash != digest:
+        raise IdempotencyMismatch("同一个请求号对应了不同的核销内容：请刷新收银台后重新提交")
+    if existing.state == RedemptionState.FAILED:
+        raise payments.PaymentError(f"支付未成功：{existing.failure_message}（核销 #{existing.pk}）")
+    return existing
+
+
+def _finish(redemption_id: int, result: payments.PaymentResult) -> Redemption:
+    redemption = _apply_payment(redemption_id=redemption_id, result=result)
+    if redemption.state == RedemptionState.FAILED:
+        raise payments.PaymentError(f"支付未成功：{redemption.failure_message}。补贴预占已释放，"
+                                    "消费券仍可使用")
+    return redemption
+
+
+@transaction.atomic(durable=True)
+def _reserve(*, actor: Any, merchant_id: int, voucher_id: int, quote: pricing.Quote, key: str,
+             digest: str) -> Redemption:
+    now = clock.now()
+    voucher = lock_one(Voucher, voucher_id)
+    merchant = Merchant.objects.select_related("campaign").get(pk=merchant_id)
+    refusal = till_refusal(merchant)
+    if refusal is not None:
+        raise refusal
+    if voucher.campaign_id != merchant.campaign_id:
+        raise PaymentCodeInvalid("这张消费券不属于本活动")
+    if voucher.used_at is not None:
+        raise VoucherUsed("这张消费券已经使用过（每人活动期间限用一张）")
+    if now >= voucher.valid_until:
+        raise VoucherExpired("这张消费券已过有效期，不能使用")
+    if Redemption.objects.filter(consumer_id=voucher.consumer_id, campaign_id=voucher.campaign_id,
+                                 state__in=LIVE_STATES).exists():
+        raise VoucherUsed("该顾客在本次活动中已核销过消费券（每人限用一张，R-USE-3）")
+    release = Release.objects.select_related("period__campaign").get(pk=voucher.release_id)
+    campaign = release.period.campaign
+    redemption = Redemption(
+        campaign=campaign, release=release, voucher=voucher, consumer_id=voucher.consumer_id,
+        merchant=merchant, staff=actor, state=RedemptionState.PENDING,
+        total_final_fen=quote.total_final_fen, eligible_final_fen=quote.eligible_final_fen,
+        subsidy_fen=quote.subsidy_fen, consumer_pays_fen=quote.consumer_pays_fen,
+        payment_key=f"pay-{secrets.token_hex(12)}", idempotency_key=key, request_hash=digest,
+        created_at=now)
+    try:
+        with transaction.atomic():
+            redemption.save()
+    except IntegrityError:
+        if key:
+            existing = Redemption.objects.filter(merchant=merchant, idempotency_key=key).first()
+            if existing is not None:
+                raise _Replay(existing) from None
+        raise VoucherUsed("该顾客的消费券正在另一台收银机核销或已核销") from None
+    RedemptionLine.objects.bulk_create([
+        RedemptionLine(redemption=redemption, position=line.position, kind=line.kind,
+                       product=line.product, gtin=line.gtin, description=line.description,
+                       quantity=line.quantity, unit_price_fen=line.unit_price_fen,
+                       discount_fen=line.discount_fen, final_fen=line.final_fen,
+                       eligible=line.eligible)
+        for line in quote.lines])
+    try:
+        tx = transfer(campaign=campaign, kind=TxKind.RESERVE, source_scope=release_pool(release),
+                      dest_scope=reserved(release), amount=quote.subsidy_fen, release=release,
+                      period=release.period, dedupe_key=f"reserve:{redemption.pk}",
+                      reference=f"redemption:{redemption.pk}",
+                      memo=f"核销 #{redemption.pk} 预占补贴")
+    except InsufficientFunds as exc:
+        raise PoolExhausted(
+            f"本批次剩余补贴资金不足以支付本次补贴 {format_yuan(quote.subsidy_fen)} 元，"
+            "消费券暂不能使用（按批次资金兑付，先到先得）") from exc
+    redemption.subsidy_by_source = {str(p.account.source_id): p.amount_fen
+                                    for p in tx.postings.select_related("account")
+                                    if p.amount_fen > 0}
+    redemption.save(update_fields=["subsidy_by_source"])
+    return redemption
+
+
+def _move_by_source(*, campaign: Any, split: dict[str, int], source_scope: Scope,
+                    dest_scope: Scope) -> list[tuple[Any, int]]:
+    sources = _sources(campaign)
+    lines: list[tuple[Any, int]] = []
+    for sid, amount in split.items():
+        if amount <= 0:
+            continue
+        source = sources[sid]
+        lines.append((account_for(campaign=campaign, scope=source_scope, source=source), -amount))
+        lines.append((account_for(campaign=campaign, scope=dest_scope, source=source), amount))
+    return lines
+
+
+@transaction.atomic(durable=True)
+def _apply_payment(*, redemption_id: int, result: payments.PaymentResult) -> Redemption:
+    redemption = lock_one(Redemption, redemption_id)
+    if redemption.state != RedemptionState.PENDING or result.state == "pending":
+        return redemption
+    release = lock_one(Release, redemption.release_id)
+    campaign = redemption.campaign
+    now = clock.now()
+    ref = f"redemption:{redemption.pk}"
+    if result.succeeded:
+        if not Voucher.objects.filter(pk=redemption.voucher_id, used_at__isnull=True).update(
+                used_at=now):
+            raise VoucherUsed("这张消费券已经使用过")  # pragma: no cover - constraint prevents
+        post(campaign=campaign, kind=TxKind.REDEEM, release=release, period=release.period,
+             dedupe_key=f"redeem:{redemption.pk}", reference=ref,
+             memo=f"核销 #{redemption.pk}：补贴计入应付{redemption.merchant}",
+             lines=_move_by_source(campaign=campaign, split=redemption.subsidy_by_source,
+                                   source_scope=reserved(release),
+                                   dest_scope=payable(redemption.merchant_id)))
+        redemption.state, redemption.completed_at = RedemptionState.COMPLETED, now
+        redemption.payment_reference = result.reference[:64]
+    else:
+        post(campaign=campaign, kind=TxKind.RESERVE_RELEASE, release=release,
+             period=release.period, dedupe_key=f"unreserve:{redemption.pk}", reference=ref,
+             memo=f"核销 #{redemption.pk} 支付失败，释放预占",
+             lines=_move_by_source(campaign=campaign, split=redemption.subsidy_by_source,
+                                   source_scope=reserved(release),
+                                   dest_scope=_pool_for_returns(release)))
+        redemption.state = RedemptionState.FAILED
+        redemption.failure_code = (result.failure_code or "PAYMENT_FAILED")[:32]
+        redemption.failure_message = (result.message or "支付未成功")[:255]
+    redemption.save()
+    return redemption
+
+
+def check_payment(*, redemption: Redemption, lost_after_seconds: int = 120) -> Redemption:
+    """Ask the provider how a pending payment ended and finish the redemption. A charge the
+    provider never saw, long after the reservation, is failed (the money was never taken)."""
+    if redemption.state != RedemptionState.PENDING:
+        return redemption
+    result = payments.provider().status(key=redemption.payment_key)
+    if result is None:
+        age = (clock.now() - redemption.created_at).total_seconds()
+        if age < lost_after_seconds:
+            return redemption
+        result = payments.PaymentResult("failed", failure_code="PAYMENT_LOST",
+                                        message="支付通道没有收到这笔付款")
+    return _apply_payment(redemption_id=redemption.pk, result=result)
+
+
+def resolve_pending() -> int:
+    """For ``huiquan tick``: finish pending redemptions and retry failed refunds."""
+    done = 0
+    for redemption in Redemption.objects.filter(state=RedemptionState.PENDING).order_by("pk"):
+        if check_payment(redemption=redemption).state != RedemptionState.PENDING:
+            done += 1
+    for goods_return in GoodsReturn.objects.filter(refund_state="failed").order_by("pk"):
+        _refund(goods_return)
+        done += 1
+    return done
+
+
+def seal_redemptions(*, batch: int = 5000) -> int:
+    """Invariant 9: finished redemptions are sealed into the audit chain in batches."""
+    from huiquan.audit.services import seal_rows
+
+    return seal_rows(Redemption.objects.exclude(state=RedemptionState.PENDING),
+                     fields=("pk", "consumer_id", "merchant_id", "voucher_id", "state",
+                             "total_final_fen", "subsidy_fen", "created_at"),
+                     action="redemptions.seal", obj_type="redemption", label="笔核销记录",
+                     batch=batch)
+
+
+# --- returns ------------------------------------------------------------------------------------
+
+
+def _final_of(line: RedemptionLine, quantity: int) -> int:
+    """The final price of ``quantity`` units of a line, so that all units sum to the line."""
+    return line.final_fen * quantity // line.quantity
+
+
+def _split_back(redemption: Redemption, amount: int) -> dict[str, int]:
+    """Which funding sources a subsidy coming back belongs to: this redemption's own split, less
+    what earlier returns gave back, taken in funding order."""
+    left = dict(redemption.subsidy_by_source)
+    for earlier in redemption.returns.all():
+        for sid, fen in earlier.by_source.items():
+            left[sid] = left.get(sid, 0) - fen
+    out: dict[str, int] = {}
+    for sid in _sources(redemption.campaign):
+        take = min(amount, max(left.get(sid, 0), 0))
+        if take:
+            out[sid] = take
+            amount -= take
+    if amount:
+        raise RedemptionError("退回金额超过本笔补贴", code="RETURN_INVALID")  # pragma: no cover
+    return out
+
+
+def return_goods(*, actor: Any, redemption_id: int, items: list[dict[str, Any]] | None,
+                 reason: str, idempotency_key: str | None = None) -> GoodsReturn:
+    """R-RET-1..2, R-USE-5: record a full (``items=None``) or partial return.
+
+    The subsidy is recomputed on what the consumer keeps; the difference goes back to the pool
+    before settlement, or becomes a clawback receivable from the merchant after it. The refund
+    to the consumer is the returned goods' price less that subsidy. The voucher stays used."""
+    goods_return = _record_return(actor=actor, redemption_id=redemption_id, items=items,
+                                  reason=reason, key=_clean_key(idempotency_key))
+    if goods_return.refund_state == "pending":
+        _refund(goods_return)
+        goods_return.refresh_from_db()
+    return goods_return
+
+
+def _refund(goods_return: GoodsReturn) -> None:
+    redemption = goods_return.redemption
+    result = payments.provider().refund(key=f"refund-{goods_return.pk}",
+                                        charge_key=redemption.payment_key,
+                                        amount_fen=goods_return.refund_fen)
+    GoodsReturn.objects.filter(pk=goods_return.pk).update(
+        refund_state="done" if result.succeeded else "failed",
+        refund_reference=result.reference[:64])
+
+
+@transaction.atomic(durable=True)
+def _record_return(*, actor: Any, redemption_id: int, items: list[dict[str, Any]] | None,
+                   reason: str, key: str) -> GoodsReturn:
+    merchant = merchant_of(actor)
+    if merchant is None:
+        raise RedemptionNotFound("找不到这笔核销记录")
+    found = (Redemption.objects.select_for_update().filter(pk=redemption_id, merchant=merchant)
+             .select_related("campaign").first())
+    if found is None:
+        raise RedemptionNotFound("找不到这笔核销记录（只能为本店的核销办理退货）")
+    redemption = found
+    if key:
+        previous = GoodsReturn.objects.filter(redemption=redemption, idempotency_key=key).first()
+        if previous is not None:
+            return previous
+    if redemption.state != RedemptionState.COMPLETED:
+        raise RedemptionError("只有已完成的核销可以退货", code="RETURN_INVALID", status=409)
+    reason = " ".join(str(reason or "").split())[:255]
+    if not reason:
+        raise RedemptionError("请填写退货原因", code="REASON_REQUIRED")
+    lines = {line.pk: line for line in redemption.lines.all()}
+    wanted = _wanted_quantities(lines, items)
+    returned_value = sum(_final_of(lines[i], lines[i].returned_quantity + q)
+                         - _final_of(lines[i], lines[i].returned_quantity)
+                         for i, q in wanted.items())
+    kept_eligible = sum(line.final_fen - _final_of(line, line.returned_quantity + wanted.get(i, 0))
+                        for i, line in lines.items() if line.eligible)
+    campaign = redemption.campaign
+    subsidy_now = redemption.subsidy_net_fen
+    subsidy_after = min(pricing.subsidy_for(kept_eligible, rate_percent=campaign
+                                            .subsidy_rate_percent,
+                                            cap_fen=campaign.subsidy_cap_fen), subsidy_now)
+    back = subsidy_now - subsidy_after
+    before = redemption.settled_at is None
+    by_source = _split_back(redemption, back) if back else {}
+    release = lock_one(Release, redemption.release_id)
+    ref = f"redemption:{redemption.pk}"
+    if back and before:
+        post(campaign=campaign, kind=TxKind.RETURN_BEFORE_SETTLEMENT, release=release,
+             period=release.period, reference=ref, memo=f"核销 #{redemption.pk} 结算前退货，补贴退回",
+             lines=_move_by_source(campaign=campaign, split=by_source,
+                                   source_scope=payable(redemption.merchant_id),
+                                   dest_scope=_pool_for_returns(release)))
+        redemption.subsidy_returned_fen += back
+    elif back:
+        post(campaign=campaign, kind=TxKind.CLAWBACK, release=release, period=release.period,
+             reference=ref, memo=f"核销 #{redemption.pk} 结算后退货，向{redemption.merchant}追缴补贴",
+             lines=_move_by_source(campaign=campaign, split=by_source,
+                                   source_scope=paid_out(redemption.merchant_id),
+                                   dest_scope=clawback_receivable(redemption.merchant_id)))
+        redemption.clawback_fen += back
+    redemption.save(update_fields=["subsidy_returned_fen", "clawback_fen"])
+    for i, quantity in wanted.items():
+        RedemptionLine.objects.filter(pk=i).update(
+            returned_quantity=lines[i].returned_quantity + quantity)
+    goods_return = GoodsReturn.objects.create(
+        redemption=redemption, created_at=clock.now(), actor=actor, reason=reason,
+        items=[{"line": i, "quantity": q, "description": lines[i].description}
+               for i, q in wanted.items()],
+        returned_final_fen=returned_value, subsidy_back_fen=back, refund_fen=returned_value - back,
+        before_settlement=before, by_source=by_source, idempotency_key=key,
+        refund_state="pending" if returned_value - back > 0 else "none")
+    record(actor=actor, action="redemption.return", obj_type="redemption", obj_id=redemption.pk,
+           summary=f"核销 #{redemption.pk} 退货：商品 {format_yuan(returned_value)} 元，"
+           f"补贴{'退回' if before else '追缴'} {format_yuan(back)} 元，"
+           f"退还顾客 {format_yuan(returned_value - back)} 元",
+           after={"return": goods_return.pk, "by_source": by_source})
+    return goods_return
+
+
+def _wanted_quantities(lines: dict[int, RedemptionLine], items: list[dict[str, Any]] | None
+                       ) -> dict[int, int]:
+    if items is None:
+        wanted = {i: line.quantity - line.returned_quantity for i, line in lines.items()
+                  if line.quantity > line.returned_quantity}
+        if not wanted:
+            raise ReturnTooLarge("这笔核销的商品已经全部退货")
+        return wanted
+    if not isinstance(items, list) or not items:
+        raise RedemptionError("请选择要退的商品", code="RETURN_INVALID")
+    wanted = {}
+    for item in items:
+        line_id, quantity = (item or {}).get("line_id"), (item or {}).get("quantity")
+        if (not isinstance(line_id, int) or isinstance(line_id, bool) or line_id not in lines):
+            raise RedemptionError("退货商品不属于这笔核销", code="RETURN_INVALID")
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+            raise RedemptionError("退货数量必须是正整数", code="RETURN_INVALID")
+        wanted[line_id] = wanted.get(line_id, 0) + quantity
+    for line_id, quantity in wanted.items():
+        line = lines[line_id]
+        if quantity > line.quantity - line.returned_quantity:
+            raise ReturnTooLarge(f"「{line.description}」最多还能退 "
+                                 f"{line.quantity - line.returned_quantity} 件，不能退 {quantity} 件")
+    return wanted
