@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("huiquan.vouchers.urls")),
     path("healthz", healthz),
     path("office/", include("huiquan.office.urls")),
+    path("merchant/", include("huiquan.merchants.urls")),
     path("api/docs", lambda request: redirect("/api/v1/docs")),
     path("admin/", admin.site.urls),
 ]

@@ -12,10 +12,13 @@ from huiquan.campaigns.selectors import current_campaign
 from huiquan.consumers import services
 from huiquan.consumers.forms import CodeForm, IdentityForm, PhoneForm
 from huiquan.core.errors import DomainError
+from huiquan.core.roles import Role
 
 
-def sign_in(request: HttpRequest) -> HttpResponse:
-    """Step 1: phone → code; step 2: code → signed in (a new account on first use)."""
+def otp_sign_in(request: HttpRequest, *, role: str, template: str, here: str,
+                context: dict[str, object]) -> HttpResponse:
+    """Phone → code → signed in (an account on first use). Shared by the campaign page and the
+    merchant portal; where a signed-in person goes next is decided by their account."""
     phone_form = PhoneForm(request.POST if request.POST.get("step") == "send" else None)
     code_form = CodeForm(request.POST if request.POST.get("step") == "verify" else None,
                          initial={"phone": request.session.get("otp_phone", "")})
@@ -29,11 +32,11 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             request.session["otp_phone"] = services.normalise_phone(
                 phone_form.cleaned_data["phone"])
             messages.success(request, "验证码已发送（沙箱环境：短信保存在发件箱，见页面提示）")
-            return redirect("site:sign_in")
+            return redirect(here)
     if request.method == "POST" and request.POST.get("step") == "verify" and code_form.is_valid():
         try:
             session = services.verify_otp(phone=code_form.cleaned_data["phone"],
-                                          code=code_form.cleaned_data["code"])
+                                          code=code_form.cleaned_data["code"], role=role)
         except DomainError as exc:
             code_form.add_error("code", exc.message)
         else:
@@ -49,10 +52,15 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         from huiquan.consumers.sms import latest_sandbox_message
 
         sandbox_code = latest_sandbox_message(phone)
-    return render(request, "site/sign_in.html", {
-        "campaign": current_campaign(), "phone_form": phone_form, "code_form": code_form,
-        "otp_phone": phone, "sandbox_sms": sandbox_code,
+    return render(request, template, {
+        **context, "phone_form": phone_form, "code_form": code_form, "otp_phone": phone,
+        "sandbox_sms": sandbox_code,
     }, status=400 if request.method == "POST" else 200)
+
+
+def sign_in(request: HttpRequest) -> HttpResponse:
+    return otp_sign_in(request, role=Role.CONSUMER, template="site/sign_in.html",
+                       here="site:sign_in", context={"campaign": current_campaign()})
 
 
 def identity(request: HttpRequest) -> HttpResponse:

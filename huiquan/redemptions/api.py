@@ -1,0 +1,147 @@
+"""The till and the bank's systems over the API (R-USE-1..5, R-RET-1..2).
+
+Merchant staff get their bearer token through /api/v1/auth/otp + /api/v1/auth/verify, like
+consumers; a merchant token sees only its own redemptions (another's id is 404)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Header, Router, Schema, Status
+
+from huiquan.consumers.auth import bearer
+from huiquan.core.errors import PermissionRefused
+from huiquan.merchants.selectors import merchant_of
+from huiquan.redemptions import selectors, services
+from huiquan.redemptions.models import GoodsReturn, Redemption
+
+router = Router(tags=["merchant"])
+
+
+class LineIn(Schema):
+    gtin: str | None = None
+    kind_id: int | None = None
+    other: bool = False
+    description: str = ""
+    quantity: int = 1
+    unit_price_fen: int
+    discount_fen: int = 0
+
+
+class RedemptionIn(Schema):
+    payment_code: str
+    lines: list[LineIn]
+
+
+class LineOut(Schema):
+    id: int
+    description: str
+    gtin: str
+    quantity: int
+    unit_price_fen: int
+    discount_fen: int
+    final_fen: int
+    eligible: bool
+    returned_quantity: int
+
+
+class ReturnOut(Schema):
+    id: int
+    created_at: datetime
+    returned_final_fen: int
+    subsidy_back_fen: int
+    refund_fen: int
+    before_settlement: bool
+    refund_state: str
+
+
+class RedemptionOut(Schema):
+    id: int
+    state: str
+    merchant: str
+    consumer_masked_id: str
+    created_at: datetime
+    total_final_fen: int
+    eligible_final_fen: int
+    subsidy_fen: int
+    consumer_pays_fen: int
+    subsidy_returned_fen: int
+    clawback_fen: int
+    payment_reference: str
+    lines: list[LineOut]
+    returns: list[ReturnOut]
+
+
+def redemption_out(r: Redemption) -> dict[str, Any]:
+    return {"id": r.pk, "state": r.state, "merchant": r.merchant.legal_name,
+            "consumer_masked_id": r.consumer.id_masked, "created_at": r.created_at,
+            "total_final_fen": r.total_final_fen, "eligible_final_fen": r.eligible_final_fen,
+            "subsidy_fen": r.subsidy_fen, "consumer_pays_fen": r.consumer_pays_fen,
+            "subsidy_returned_fen": r.subsidy_returned_fen, "clawback_fen": r.clawback_fen,
+            "payment_reference": r.payment_reference,
+            "lines": [{"id": ln.pk, "description": ln.description, "gtin": ln.gtin,
+                       "quantity": ln.quantity, "unit_price_fen": ln.unit_price_fen,
+                       "discount_fen": ln.discount_fen, "final_fen": ln.final_fen,
+                       "eligible": ln.eligible, "returned_quantity": ln.returned_quantity}
+                      for ln in r.lines.all()],
+            "returns": [return_out(g) for g in r.returns.all()]}
+
+
+def return_out(g: GoodsReturn) -> dict[str, Any]:
+    return {"id": g.pk, "created_at": g.created_at, "returned_final_fen": g.returned_final_fen,
+            "subsidy_back_fen": g.subsidy_back_fen, "refund_fen": g.refund_fen,
+            "before_settlement": g.before_settlement, "refund_state": g.refund_state}
+
+
+def _merchant(request: HttpRequest) -> Any:
+    merchant = merchant_of(request.user)
+    if merchant is None:
+        raise PermissionRefused("只有参与商户的收银人员可以这样做")
+    return merchant
+
+
+@router.post("/merchant/redemptions", response={201: RedemptionOut, 202: RedemptionOut},
+             auth=bearer, summary="核销：扫付款码 + 商品明细")
+def redeem(request: HttpRequest, payload: RedemptionIn,
+           idempotency_key: str | None = Header(default=None, alias="Idempotency-Key")) -> Any:
+    redemption = services.redeem_voucher(
+        actor=request.user, payment_code=payload.payment_code,
+        lines=[line.dict() for line in payload.lines], idempotency_key=idempotency_key)
+    full = selectors.for_merchant(redemption.merchant, redemption.pk)
+    return Status(201 if full.state == "completed" else 202, redemption_out(full))
+
+
+@router.get("/merchant/redemptions/{redemption_id}", response=RedemptionOut, auth=bearer,
+            summary="查询本店的一笔核销")
+def get_redemption(request: HttpRequest, redemption_id: int) -> Any:
+    merchant = _merchant(request)
+    redemption = selectors.for_merchant(merchant, redemption_id)
+    if redemption.state == "pending":
+        services.check_payment(redemption=redemption)
+        redemption = selectors.for_merchant(merchant, redemption_id)
+    return redemption_out(redemption)
+
+
+class ReturnItemIn(Schema):
+    line_id: int
+    quantity: int
+
+
+class ReturnIn(Schema):
+    reason: str
+    items: list[ReturnItemIn] | None = None  # omitted: return everything not yet returned
+
+
+@router.post("/merchant/redemptions/{redemption_id}/returns", response={201: ReturnOut},
+             auth=bearer, summary="退货（全部或部分）")
+def create_return(request: HttpRequest, redemption_id: int, payload: ReturnIn,
+                  idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
+                  ) -> Any:
+    _merchant(request)
+    goods_return = services.return_goods(
+        actor=request.user, redemption_id=redemption_id, reason=payload.reason,
+        items=[i.dict() for i in payload.items] if payload.items is not None else None,
+        idempotency_key=idempotency_key)
+    return Status(201, return_out(goods_return))
