@@ -24,19 +24,24 @@ def _set_timeout() -> None:
             cur.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
 
 
-def lock_rows(model: type[M], ids: Iterable[int]) -> dict[int, M]:
-    """Lock rows of ``model`` by primary key, in ascending order; return them fresh."""
+def lock_rows(model: type[M], ids: Iterable[int], *, no_key: bool = False) -> dict[int, M]:
+    """Lock rows of ``model`` by primary key, in ascending order; return them fresh.
+
+    ``no_key``: PostgreSQL's FOR NO KEY UPDATE, which does not block other transactions from
+    inserting rows that refer to this one (their foreign-key check takes KEY SHARE). Use it for
+    parent rows such as a release that busy tills keep referring to."""
     wanted = sorted(set(ids))
     _set_timeout()
     try:
-        rows = list(model._default_manager.select_for_update().filter(pk__in=wanted).order_by("pk"))
+        rows = list(model._default_manager.select_for_update(no_key=no_key).filter(pk__in=wanted)
+                    .order_by("pk"))
     except OperationalError as exc:
         raise Busy("系统繁忙，请稍后再试") from exc
     return {row.pk: row for row in rows}
 
 
-def lock_one(model: type[M], pk: int) -> M:
-    rows = lock_rows(model, [pk])
+def lock_one(model: type[M], pk: int, *, no_key: bool = False) -> M:
+    rows = lock_rows(model, [pk], no_key=no_key)
     if pk not in rows:
         raise NotFound(f"要修改的记录不存在（{model._meta.verbose_name} {pk}）")
     return rows[pk]

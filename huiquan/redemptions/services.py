@@ -237,7 +237,7 @@ def _apply_payment(*, redemption_id: int, result: payments.PaymentResult) -> Red
     redemption = lock_one(Redemption, redemption_id)
     if redemption.state != RedemptionState.PENDING or result.state == "pending":
         return redemption
-    release = lock_one(Release, redemption.release_id)
+    release = lock_one(Release, redemption.release_id, no_key=True)
     campaign = redemption.campaign
     now = clock.now()
     ref = f"redemption:{redemption.pk}"
@@ -391,7 +391,7 @@ def _record_return(*, actor: Any, redemption_id: int, items: list[dict[str, Any]
     back = subsidy_now - subsidy_after
     before = redemption.settled_at is None
     by_source = _split_back(redemption, back) if back else {}
-    release = lock_one(Release, redemption.release_id)
+    release = lock_one(Release, redemption.release_id, no_key=True)
     ref = f"redemption:{redemption.pk}"
     if back and before:
         post(campaign=campaign, kind=TxKind.RETURN_BEFORE_SETTLEMENT, release=release,
