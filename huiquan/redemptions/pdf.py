@@ -52,11 +52,11 @@ def confirmation_form(redemption: Redemption) -> bytes:
     ]
     for a, b, c, d in rows:
         pdf.cell(26, 8, a, border=1)
-        pdf.cell(69, 8, b[:30], border=1)
-        pdf.cell(30, 8, c, border=1)
+        pdf.cell(64, 8, b[:28], border=1)
+        pdf.cell(35, 8, c, border=1)
         pdf.cell(0, 8, d, border=1, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
-    widths = (62, 30, 12, 22, 20, 24)
+    widths = (70, 32, 14, 26, 22, 26)
     heads = ("商品", "商品条码", "数量", "单价(元)", "优惠(元)", "成交价(元)")
     pdf.set_fill_color(245, 235, 235)
     for w, h in zip(widths, heads, strict=True):

@@ -39,6 +39,11 @@ def test_quote_then_confirm_redeems_once_even_when_clicked_twice(shop, holder, c
     assert "已核销" in receipt.content.decode()
     pdf = client.get(first["Location"] + "confirmation.pdf")
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    import pypdfium2
+
+    text = pypdfium2.PdfDocument(pdf.content)[0].get_textpage().get_text_range()
+    assert "隰县家居消费补贴确认书" in text and "480.00" in text  # real glyphs, not boxes
+    assert person.consumer.id_masked in text
 
 
 @pytest.mark.parametrize(("override", "text"), [
