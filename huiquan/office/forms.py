@@ -8,9 +8,21 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.db.models import QuerySet
 
+from huiquan.core.errors import DomainError, PermissionRefused
 from huiquan.core.money import FEN_PER_YUAN, MoneyFormatError, parse_yuan
+from huiquan.core.tabular import MAX_BYTES
+from huiquan.merchants.models import TrainingMode
 from huiquan.office.access import NOT_STAFF_MESSAGE, is_staff
 from huiquan.office.labels import action_label, object_label
+
+
+def show_refusal(form: forms.Form, error: DomainError, fields: dict[str, str]) -> int:
+    """Show a service's refusal on the form (next to the field its code belongs to, else above
+    the form); the page is answered with the error's status."""
+    if isinstance(error, PermissionRefused):
+        raise error  # a role problem is a 403 page, not a form message
+    form.add_error(fields.get(error.code), error.message)
+    return error.status
 
 
 def yuan_input(value_fen: int) -> str:
@@ -96,3 +108,90 @@ class AuditFilterForm(PlainLabels, forms.Form):
         if start and end and start > end:
             self.add_error("day_to", "结束日期不能早于开始日期")
         return data
+
+
+# --- merchants -----------------------------------------------------------------------------
+# Reasons are not required here: the service decides (and words the refusal), the form only
+# carries what was typed.
+
+def _reason_field(label: str, help_text: str = "") -> forms.CharField:
+    return forms.CharField(label=label, max_length=255, required=False, help_text=help_text,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ApproveForm(PlainLabels, forms.Form):
+    note = _reason_field("审核意见（可不填）", "不填则记为“审核通过”")
+
+
+class ReasonForm(PlainLabels, forms.Form):
+    """驳回、暂停、恢复、取消资格: one reason, whose label the action gives."""
+
+    reason = _reason_field("原因")
+
+    def __init__(self, *args: Any, reason_label: str = "原因", reason_help: str = "",
+                 **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].label = reason_label
+        self.fields["reason"].help_text = reason_help
+
+
+class TrainingForm(PlainLabels, forms.Form):
+    trainee_name = forms.CharField(label="受训人员姓名", max_length=64, required=False)
+    mode = forms.ChoiceField(label="培训方式", choices=TrainingMode.choices,
+                             initial=TrainingMode.OFFLINE)
+    trained_at = forms.DateTimeField(
+        label="培训时间（可不填）", required=False, help_text="北京时间；不填则记为现在",
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
+
+
+# --- spreadsheets --------------------------------------------------------------------------
+
+class TableUploadForm(PlainLabels, forms.Form):
+    file = forms.FileField(label="文件（CSV 或 xlsx）", help_text="第一行为列名；CSV 可为 UTF-8 或 GBK 编码",
+                           widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}))
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BYTES:
+            raise forms.ValidationError(f"文件过大（超过 {MAX_BYTES // 1024 // 1024} MB）",
+                                        code="too_large")
+        return upload
+
+
+class BlacklistUploadForm(TableUploadForm):
+    default_source = forms.CharField(label="默认来源（可不填）", max_length=128, required=False,
+                                     help_text="文件中没有“来源”列或该格为空时使用，如 信用中国（山西临汾）")
+
+
+# --- catalogue -----------------------------------------------------------------------------
+
+class _SwitchForm(PlainLabels, forms.Form):
+    """Turn one row of the catalogue on or off. The target state is posted, not toggled, so a
+    form sent twice is refused ("已是这个状态") instead of undoing itself."""
+
+    on = forms.TypedChoiceField(choices=[("1", "恢复"), ("0", "停用")],
+                                coerce=lambda v: v == "1", widget=forms.HiddenInput)
+    reason = _reason_field("调整原因")
+
+
+class KindSwitchForm(_SwitchForm):
+    kind: forms.ModelChoiceField[Any] = forms.ModelChoiceField(queryset=None,
+                                                                widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, kinds: QuerySet[Any], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        field = self.fields["kind"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = kinds
+
+
+class ProductSwitchForm(_SwitchForm):
+    product: forms.ModelChoiceField[Any] = forms.ModelChoiceField(queryset=None,
+                                                                   widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, products: QuerySet[Any], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        field = self.fields["product"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = products

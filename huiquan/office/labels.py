@@ -10,6 +10,20 @@ ACTION_LABELS = {
     "period.end_early": "周期提前结束",
     "period.carry_over": "周期结余结转",
     "vouchers.seal": "封存领券记录",
+    "merchant.start": "创建商户申请",
+    "merchant.save": "保存商户申请",
+    "merchant.submit": "提交商户申请",
+    "merchant.approve": "商户审核通过",
+    "merchant.reject": "商户审核驳回",
+    "merchant.training": "登记商户培训",
+    "merchant.suspend": "暂停商户",
+    "merchant.reinstate": "恢复商户",
+    "merchant.disqualify": "取消商户资格",
+    "merchant.blacklist_hit": "命中失信名单",
+    "blacklist.import": "导入失信名单",
+    "catalog.version": "发布目录版本",
+    "redemption.return": "退货退款",
+    "redemptions.seal": "封存核销记录",
 }
 
 OBJECT_LABELS = {
@@ -18,6 +32,19 @@ OBJECT_LABELS = {
     "period": "周期",
     "release": "发放批次",
     "voucher": "消费券",
+    "merchant": "商户",
+    "blacklist": "失信名单",
+    "catalog_version": "目录版本",
+    "redemption": "核销记录",
+}
+
+# Pill colours of a merchant's state (classes of office.css).
+MERCHANT_STATE_PILLS = {
+    "submitted": "awaiting_confirmation",
+    "approved": "ok",
+    "rejected": "bad",
+    "suspended": "bad",
+    "disqualified": "bad",
 }
 
 
@@ -27,3 +54,7 @@ def action_label(code: str) -> str:
 
 def object_label(code: str) -> str:
     return OBJECT_LABELS.get(code, code)
+
+
+def merchant_state_pill(state: str) -> str:
+    return MERCHANT_STATE_PILLS.get(state, "")

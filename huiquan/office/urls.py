@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from huiquan.office import views
+from huiquan.office import catalog_views, merchant_views, views
 
 app_name = "office"
 urlpatterns = [
@@ -16,4 +16,10 @@ urlpatterns = [
     path("tick/", views.tick, name="tick"),
     path("audit/", views.audit, name="audit"),
     path("reconcile/", views.reconcile_view, name="reconcile"),
+    path("merchants/", merchant_views.merchants, name="merchants"),
+    path("merchants/<int:merchant_id>/", merchant_views.merchant_detail, name="merchant"),
+    path("merchants/<int:merchant_id>/licence", merchant_views.merchant_licence,
+         name="merchant_licence"),
+    path("blacklist/", merchant_views.blacklist, name="blacklist"),
+    path("catalog/", catalog_views.catalog, name="catalog"),
 ]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
@@ -19,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from huiquan.audit import selectors as audit_selectors
 from huiquan.campaigns import selectors, services
-from huiquan.core.errors import DomainError, PermissionRefused
+from huiquan.core.errors import DomainError
 from huiquan.core.money import format_yuan
 from huiquan.core.roles import require_role
 from huiquan.ledger.selectors import reconcile
@@ -30,6 +29,7 @@ from huiquan.office.forms import (
     ConfirmReleaseForm,
     OfficeAuthenticationForm,
     ReceiveFundsForm,
+    show_refusal,
     yuan_input,
 )
 
@@ -39,14 +39,6 @@ RECEIVE_FIELDS = {"AMOUNT_INVALID": "amount", "OVER_COMMITTED": "amount",
                   "REFERENCE_REQUIRED": "reference"}
 CONFIRM_FIELDS = {"AMOUNT_INVALID": "amount", "COUNT_INVALID": "voucher_count",
                   "REASON_REQUIRED": "reason"}
-
-
-def _refused(form: forms.Form, error: DomainError, fields: dict[str, str]) -> int:
-    """Show a service's refusal on the form; the page is answered with the error's status."""
-    if isinstance(error, PermissionRefused):
-        raise error  # a role problem is a 403 page, not a form message
-    form.add_error(fields.get(error.code), error.message)
-    return error.status
 
 
 class LoginView(auth_views.LoginView):
@@ -97,7 +89,7 @@ def funds(request: HttpRequest) -> HttpResponse:
                                        reference=form.cleaned_data["reference"],
                                        actor=request.user)
             except DomainError as exc:
-                status = _refused(form, exc, RECEIVE_FIELDS)
+                status = show_refusal(form, exc, RECEIVE_FIELDS)
             else:
                 messages.success(request, f"已登记 {source.name} 资金到位 "
                                           f"{format_yuan(form.cleaned_data['amount'])} 元")
@@ -145,7 +137,7 @@ def release_detail(request: HttpRequest, release_id: int) -> HttpResponse:
                                          voucher_count=form.cleaned_data["voucher_count"],
                                          reason=form.cleaned_data["reason"], actor=request.user)
             except DomainError as exc:
-                status = _refused(form, exc, CONFIRM_FIELDS)
+                status = show_refusal(form, exc, CONFIRM_FIELDS)
                 release = office.release_in(campaign, release_id)  # someone may have confirmed
             else:
                 messages.success(request, f"{release} 已确认投放")

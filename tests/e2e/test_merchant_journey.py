@@ -3,7 +3,6 @@ payment code for an air conditioner (GTIN-13, grade 1) and a sofa, prints the co
 form; the resident's page shows the voucher used; a return keeps it used (R-MER-1..5,
 R-USE-1..5, R-RET-1)."""
 
-import io
 import re
 
 import pytest
@@ -35,7 +34,7 @@ def _otp(page, base, url, phone):
     page.click("button:has-text('登录')")
 
 
-def test_merchant_applies_is_approved_redeems_and_takes_a_return(browser, live_server, tmp_path,  # noqa: PLR0915
+def test_merchant_applies_is_approved_redeems_and_takes_a_return(browser, live_server, tmp_path,
                                                                  open_release, catalog, reviewer,
                                                                  make_consumer, clock):
     base = live_server.url
