@@ -48,12 +48,15 @@ def _cells_xlsx(data: bytes) -> Iterator[list[str]]:
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError) as exc:
+        # SyntaxError: the XML inside a damaged workbook (ElementTree's ParseError)
         raise TableError("文件不是有效的 xlsx 表格：请用 Excel/WPS 另存为 xlsx 后重试") from exc
     try:
         sheet = book.worksheets[0]
         for row in sheet.iter_rows(values_only=True):
             yield ["" if v is None else _cell_text(v) for v in row]
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError) as exc:
+        raise TableError("xlsx 表格内容已损坏：请用 Excel/WPS 另存为 xlsx 后重试") from exc
     finally:
         book.close()
 

@@ -116,3 +116,17 @@ def test_demo_merchants_are_approved_trained_and_pass_the_uscc_check(campaign, r
     for d in demo:
         assert uscc.is_valid(d.uscc)
         assert till_refusal(Merchant.objects.get(uscc=d.uscc)) is None
+
+
+def test_a_zip_with_broken_xml_named_xlsx_gets_a_clear_error() -> None:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types")
+        z.writestr("xl/workbook.xml", "<workbook><sheets><sheet")
+    with pytest.raises(DomainError) as info:
+        read_table(name="list.xlsx", data=buf.getvalue(), columns=services.BLACKLIST_COLUMNS,
+                   required=("uscc",))
+    assert info.value.code == "FILE_INVALID"
