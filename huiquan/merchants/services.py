@@ -61,6 +61,13 @@ def _audit(actor: Any, action: str, merchant: Merchant, summary: str, **after: A
            summary=f"{merchant}：{summary}", after=after or None)
 
 
+def _required_reason(reason: str, message: str) -> str:
+    text = _clean_text(reason, 255)
+    if not text:
+        raise MerchantError(message, code="REASON_REQUIRED")
+    return text
+
+
 def _staff_merchant(actor: Any, merchant: Merchant) -> None:
     require_role(actor, (Role.MERCHANT,), action="填写商户申请")
     if not MerchantStaff.objects.filter(user=actor, merchant=merchant, is_owner=True).exists():
@@ -235,9 +242,7 @@ def approve_merchant(*, merchant: Merchant, actor: Any, note: str = "") -> Merch
 @transaction.atomic(durable=True)
 def reject_merchant(*, merchant: Merchant, actor: Any, reason: str) -> Merchant:
     require_role(actor, REVIEW_ROLES, action="审核商户")
-    reason = _clean_text(reason, 255)
-    if not reason:
-        raise MerchantError("驳回必须写明原因，商户会看到", code="REASON_REQUIRED")
+    reason = _required_reason(reason, "驳回必须写明原因，商户会看到")
     merchant = lock_one(Merchant, merchant.pk)
     if merchant.state != MerchantState.SUBMITTED:
         raise StateConflict(f"只能审核「待审核」的申请（当前：{merchant.get_state_display()}）")
@@ -283,9 +288,7 @@ def _set_state(merchant: Merchant, state: str, reason: str) -> None:
 def suspend_merchant(*, merchant: Merchant, actor: Any, reason: str) -> Merchant:
     """Stop a merchant's till at once (R-INT-1: pending work is frozen for review)."""
     require_role(actor, INTEGRITY_ROLES + REVIEW_ROLES, action="暂停商户")
-    reason = _clean_text(reason, 255)
-    if not reason:
-        raise MerchantError("请写明暂停原因", code="REASON_REQUIRED")
+    reason = _required_reason(reason, "请写明暂停原因")
     merchant = lock_one(Merchant, merchant.pk)
     if merchant.state != MerchantState.APPROVED:
         raise StateConflict("只能暂停已通过的商户")
@@ -297,9 +300,7 @@ def suspend_merchant(*, merchant: Merchant, actor: Any, reason: str) -> Merchant
 @transaction.atomic(durable=True)
 def reinstate_merchant(*, merchant: Merchant, actor: Any, reason: str) -> Merchant:
     require_role(actor, INTEGRITY_ROLES, action="恢复商户")
-    reason = _clean_text(reason, 255)
-    if not reason:
-        raise MerchantError("请写明恢复原因", code="REASON_REQUIRED")
+    reason = _required_reason(reason, "请写明恢复原因")
     merchant = lock_one(Merchant, merchant.pk)
     if merchant.state != MerchantState.SUSPENDED:
         raise StateConflict("只能恢复已暂停的商户")
@@ -317,9 +318,7 @@ def reinstate_merchant(*, merchant: Merchant, actor: Any, reason: str) -> Mercha
 def disqualify_merchant(*, merchant: Merchant, actor: Any, reason: str) -> Merchant:
     """R-INT-1: 发现一户取消一户 — final."""
     require_role(actor, INTEGRITY_ROLES, action="取消商户资格")
-    reason = _clean_text(reason, 255)
-    if not reason:
-        raise MerchantError("请写明取消资格的原因", code="REASON_REQUIRED")
+    reason = _required_reason(reason, "请写明取消资格的原因")
     merchant = lock_one(Merchant, merchant.pk)
     if merchant.state == MerchantState.DISQUALIFIED:
         raise StateConflict("该商户已被取消资格")
