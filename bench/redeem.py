@@ -210,7 +210,7 @@ def wrk(binary: str, lua: Path, url: str, mode: str, args: argparse.Namespace,
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL + Redis")
-    parser.add_argument("--consumers", type=int, default=8000, help="vouchers, split over runs")
+    parser.add_argument("--consumers", type=int, default=16000, help="vouchers, split over runs")
     parser.add_argument("--budget", type=int, default=100, help="K: redemptions the pool pays")
     parser.add_argument("--tills", type=int, default=64)
     parser.add_argument("--connections", type=int, default=64)
@@ -283,6 +283,11 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
 
+    for label, run in [("hello", hello[0]), ("redeem 1 (pool emptying)", runs[0]),
+                       ("hello", hello[1]), ("redeem 2 (empty pool)", runs[1]),
+                       ("hello", hello[2])]:
+        print(f"  {label:<26} {run['rps']:7.0f}/s  p50 {run['p50_us'] / 1000:6.1f} ms  "
+              f"p99 {run['p99_us'] / 1000:7.1f} ms  {run['codes']}")
     rush, empty = runs
     hello_rps = sum(h["rps"] for h in hello) / len(hello)
     hello_p99 = max(h["p99_us"] for h in hello)

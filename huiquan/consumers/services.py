@@ -165,10 +165,12 @@ def verify_otp(*, phone: str, code: str, role: str = Role.CONSUMER) -> Session:
         raise _WrongCode(left) from None
 
 
-# Verified consumers' tokens, remembered for a few seconds per process: on release day the same
-# people tap again and again, and verification never goes back. Unverified users are not kept
-# (their state changes when they verify). A revoked token or deactivated user is honoured
-# again at most TOKEN_CACHE_SECONDS later.
+# Tokens of verified consumers and of merchant staff, remembered for a few seconds per process:
+# on release day the same people tap again and again, and a till scans all day with one token.
+# Verification never goes back; a till's standing (approved, trained, suspended) is read from
+# the merchant on every scan, not from this cache. Unverified users are not kept (their state
+# changes when they verify). A revoked token or deactivated user is honoured again at most
+# TOKEN_CACHE_SECONDS later.
 TOKEN_CACHE_SECONDS = 10.0
 _token_cache: dict[str, tuple[float, Any, Any]] = {}
 
@@ -199,7 +201,7 @@ def user_for_token(raw: str) -> User | None:
     if token is None or not token.user.is_active:
         return None
     consumer = getattr(token.user, "consumer", None)
-    if consumer is not None and consumer.is_verified:
+    if (consumer is not None and consumer.is_verified) or token.user.role == Role.MERCHANT:
         if len(_token_cache) > 100_000:
             _token_cache.clear()
         _token_cache[key] = (time.monotonic(), token.user, token.expires_at)

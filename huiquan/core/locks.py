@@ -6,10 +6,12 @@ and ``select_for_update`` is a no-op; on PostgreSQL these are real row locks.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from django.db import OperationalError, connection, models
+from django.db.models import QuerySet
 
 from huiquan.core.errors import Busy, NotFound
 
@@ -24,19 +26,32 @@ def _set_timeout() -> None:
             cur.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
 
 
-def lock_rows(model: type[M], ids: Iterable[int], *, no_key: bool = False) -> dict[int, M]:
-    """Lock rows of ``model`` by primary key, in ascending order; return them fresh.
+@contextmanager
+def waiting_for_locks() -> Iterator[None]:
+    """Around a statement that takes row locks: wait at most LOCK_TIMEOUT_MS, then ``Busy``."""
+    _set_timeout()
+    try:
+        yield
+    except OperationalError as exc:
+        raise Busy("系统繁忙，请稍后再试") from exc
+
+
+def locked(queryset: QuerySet[M], *, no_key: bool = False, of: tuple[str, ...] = ()
+           ) -> list[M]:
+    """The rows of ``queryset``, locked in primary-key order, read fresh; a lock not granted
+    within the timeout is ``Busy``.
 
     ``no_key``: PostgreSQL's FOR NO KEY UPDATE, which does not block other transactions from
     inserting rows that refer to this one (their foreign-key check takes KEY SHARE). Use it for
-    parent rows such as a release that busy tills keep referring to."""
-    wanted = sorted(set(ids))
-    _set_timeout()
-    try:
-        rows = list(model._default_manager.select_for_update(no_key=no_key).filter(pk__in=wanted)
-                    .order_by("pk"))
-    except OperationalError as exc:
-        raise Busy("系统繁忙，请稍后再试") from exc
+    parent rows such as a release that busy tills keep referring to. ``of``: with
+    ``select_related``, which tables' rows to lock (``("self",)``: only the queried model's)."""
+    with waiting_for_locks():
+        return list(queryset.select_for_update(no_key=no_key, of=of).order_by("pk"))
+
+
+def lock_rows(model: type[M], ids: Iterable[int], *, no_key: bool = False) -> dict[int, M]:
+    """Lock rows of ``model`` by primary key, in ascending order; return them fresh."""
+    rows = locked(model._default_manager.filter(pk__in=sorted(set(ids))), no_key=no_key)
     return {row.pk: row for row in rows}
 
 

@@ -91,6 +91,10 @@ class LedgerTransaction(models.Model):
                                 on_delete=models.PROTECT, related_name="+")
     reference = models.CharField(max_length=128, blank=True)  # e.g. a treasury voucher number
 
+    # Not a column: on the instance ``ledger.services.post`` returns, the (account, amount)
+    # lines it booked, so a caller need not read its postings back.
+    posted: list[tuple[Account, int]]
+
     class Meta:
         verbose_name = "账务交易"
         verbose_name_plural = "账务交易"

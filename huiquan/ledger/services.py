@@ -14,10 +14,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
 
-from huiquan.core import clock
-from huiquan.core.locks import lock_rows
+from huiquan.campaigns.models import FundingSource
+from huiquan.core import clock, sql
 from huiquan.core.money import format_yuan
 from huiquan.ledger.errors import AlreadyPosted, InsufficientFunds, LedgerError
 from huiquan.ledger.models import (
@@ -57,9 +56,26 @@ class Scope:
         return ":".join(parts)
 
 
+def _pk(obj: Any) -> Any:
+    """A campaign, period or release given as an instance or as its id (the till's hot path
+    passes ids and saves loading the campaign's configuration)."""
+    return getattr(obj, "pk", obj)
+
+
+# The ledger's own reads and balance moves are plain SQL (huiquan.core.sql): every redemption
+# makes about a dozen of them inside the write transaction, and the ORM's query building cost
+# more than the statements (bench/RESULTS.md). Inserts of transactions and postings use the ORM.
+
+
+def funding_sources(campaign: Any) -> list[FundingSource]:
+    """A campaign's funding sources in funding order: money is taken from them in this order."""
+    sources = sql.load(FundingSource, "campaign_id = %s", [_pk(campaign)])
+    return sorted(sources, key=lambda s: (s.order, s.pk))
+
+
 def account_for(*, campaign: Any, scope: Scope, source: Any) -> Account:
     account, _ = Account.objects.get_or_create(
-        campaign=campaign,
+        campaign_id=_pk(campaign),
         code=scope.code_for(source),
         defaults={
             "kind": scope.kind,
@@ -72,13 +88,33 @@ def account_for(*, campaign: Any, scope: Scope, source: Any) -> Account:
     return account
 
 
+def accounts_for(*, campaign: Any, scope: Scope, sources: Sequence[Any],
+                 lock: bool = False) -> list[Account]:
+    """The scope's account for each funding source, in the order given, created where missing:
+    one query when they all exist. ``lock``: locked in primary-key order, balances fresh."""
+    codes = [scope.code_for(source) for source in sources]
+    if not codes:
+        return []
+    rows = sql.load(Account, f"campaign_id = %s AND code IN ({', '.join(['%s'] * len(codes))})",
+                    [_pk(campaign), *codes], lock=lock and guards_enabled())
+    found = {account.code: account for account in rows}
+    if len(found) < len(codes):  # first use of this scope: create, then read (and lock) again
+        for source, code in zip(sources, codes, strict=True):
+            if code not in found:
+                account_for(campaign=campaign, scope=scope, source=source)
+        return accounts_for(campaign=campaign, scope=scope, sources=sources, lock=lock)
+    return [found[code] for code in codes]
+
+
+_MOVE_SQL = "UPDATE ledger_account SET balance_fen = balance_fen + %s WHERE id = %s"
+
+
 def _apply(account: Account, amount: int) -> None:
     """Move one balance. Pools use a conditional update: never below zero, whatever the race."""
-    qs = Account.objects.filter(pk=account.pk)
     if account.kind in NEGATIVE_KINDS or amount > 0 or not guards_enabled():
-        qs.update(balance_fen=F("balance_fen") + amount)
+        sql.execute(_MOVE_SQL, [amount, account.pk])
         return
-    if qs.filter(balance_fen__gte=-amount).update(balance_fen=F("balance_fen") + amount) != 1:
+    if sql.execute(_MOVE_SQL + " AND balance_fen >= %s", [amount, account.pk, -amount]) != 1:
         raise InsufficientFunds(
             f"账户 {account.code} 余额不足，无法支出 {format_yuan(-amount)} 元"
         )
@@ -100,34 +136,27 @@ def post(*, campaign: Any, kind: str, lines: Sequence[tuple[Account, int]], memo
         raise LedgerError("借贷不平衡：分录合计必须为零")
     try:
         with transaction.atomic():  # savepoint: a duplicate key leaves the caller usable
-            tx = LedgerTransaction.objects.create(
-                campaign=campaign, kind=kind, created_at=clock.now(), memo=memo[:255],
+            tx = LedgerTransaction(
+                campaign_id=_pk(campaign), kind=kind, created_at=clock.now(), memo=memo[:255],
                 dedupe_key=dedupe_key, actor=actor if getattr(actor, "pk", None) else None,
-                period=period, release=release, reference=reference[:128],
+                period_id=_pk(period), release_id=_pk(release), reference=reference[:128],
             )
+            sql.insert([tx])
     except IntegrityError as exc:
         raise AlreadyPosted(f"该笔账务已经记过（{dedupe_key}），未重复记账") from exc
-    Posting.objects.bulk_create(
-        [Posting(transaction=tx, account=acc, amount_fen=amt) for acc, amt in lines]
-    )
+    sql.insert([Posting(transaction=tx, account=acc, amount_fen=amt) for acc, amt in lines])
     # Debits (decreases) first, in primary-key order: a refusal happens before any credit.
     for account, amount in sorted(lines, key=lambda la: (la[1] > 0, la[0].pk)):
         _apply(account, amount)
+    tx.posted = list(lines)
     return tx
 
 
-def _lock(accounts: list[Account]) -> list[Account]:
-    """Lock the accounts in primary-key order (a no-op on SQLite, whose IMMEDIATE transaction
-    already holds the write lock) and return them with fresh balances."""
-    fresh = lock_rows(Account, (a.pk for a in accounts))
-    return [fresh[a.pk] for a in accounts]
-
-
 def balances(*, campaign: Any, scope: Scope) -> dict[Any, int]:
-    sources = list(campaign.funding_sources.order_by("order", "pk"))
+    sources = funding_sources(campaign)
     out: dict[Any, int] = {}
     for source in sources:
-        acc = Account.objects.filter(campaign=campaign, code=scope.code_for(source)).first()
+        acc = Account.objects.filter(campaign_id=_pk(campaign), code=scope.code_for(source)).first()
         out[source] = acc.balance_fen if acc else 0
     return out
 
@@ -143,13 +172,13 @@ def transfer(*, campaign: Any, kind: str, source_scope: Scope, dest_scope: Scope
     """
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise LedgerError("转移金额必须是正整数（分）")
-    sources = list(campaign.funding_sources.order_by("order", "pk"))
+    sources = funding_sources(campaign)
     if only_source is not None:
         sources = [s for s in sources if s.pk == only_source.pk]
-    from_accounts = [account_for(campaign=campaign, scope=source_scope, source=s) for s in sources]
-    if guards_enabled():
-        from_accounts = _lock(from_accounts)
-    available = {acc.source: acc.balance_fen for acc in from_accounts}
+    from_accounts = accounts_for(campaign=campaign, scope=source_scope, sources=sources,
+                                 lock=True)
+    available = {source: acc.balance_fen for source, acc in zip(sources, from_accounts,
+                                                                 strict=True)}
     if _between_check_and_write is not None:
         _between_check_and_write()
     total = sum(available.values())
@@ -157,18 +186,21 @@ def transfer(*, campaign: Any, kind: str, source_scope: Scope, dest_scope: Scope
         message = (shortfall_message(amount, available) if shortfall_message else
                    f"资金不足：需要 {format_yuan(amount)} 元，可用 {format_yuan(total)} 元")
         raise InsufficientFunds(message)
-    lines: list[tuple[Account, int]] = []
+    takes: list[tuple[Any, Account, int]] = []
     left = amount
-    for i, acc in enumerate(from_accounts):
+    for i, (source, acc) in enumerate(zip(sources, from_accounts, strict=True)):
         last = i == len(from_accounts) - 1
         take = left if last else min(left, max(acc.balance_fen, 0))
         if take <= 0:
             continue
-        dest = account_for(campaign=campaign, scope=dest_scope, source=acc.source)
-        lines += [(acc, -take), (dest, take)]
+        takes.append((source, acc, take))
         left -= take
         if left == 0:
             break
+    dests = accounts_for(campaign=campaign, scope=dest_scope, sources=[s for s, _, _ in takes])
+    lines: list[tuple[Account, int]] = []
+    for (_, acc, take), dest in zip(takes, dests, strict=True):
+        lines += [(acc, -take), (dest, take)]
     return post(campaign=campaign, kind=kind, lines=lines, memo=memo, actor=actor,
                 dedupe_key=dedupe_key, period=period, release=release, reference=reference)
 
@@ -177,15 +209,14 @@ def sweep(*, campaign: Any, kind: str, source_scope: Scope, dest_scope: Scope, m
           actor: Any = None, dedupe_key: str | None = None, period: Any = None,
           release: Any = None) -> LedgerTransaction | None:
     """Move everything a pool holds to another pool, source by source. None when empty."""
-    sources = list(campaign.funding_sources.order_by("order", "pk"))
-    from_accounts = _lock(
-        [account_for(campaign=campaign, scope=source_scope, source=s) for s in sources]
-    )
+    sources = funding_sources(campaign)
+    from_accounts = accounts_for(campaign=campaign, scope=source_scope, sources=sources,
+                                 lock=True)
+    full = [(s, acc) for s, acc in zip(sources, from_accounts, strict=True) if acc.balance_fen > 0]
+    dests = accounts_for(campaign=campaign, scope=dest_scope, sources=[s for s, _ in full])
     lines: list[tuple[Account, int]] = []
-    for acc in from_accounts:
-        if acc.balance_fen > 0:
-            dest = account_for(campaign=campaign, scope=dest_scope, source=acc.source)
-            lines += [(acc, -acc.balance_fen), (dest, acc.balance_fen)]
+    for (_, acc), dest in zip(full, dests, strict=True):
+        lines += [(acc, -acc.balance_fen), (dest, acc.balance_fen)]
     if not lines:
         return None
     return post(campaign=campaign, kind=kind, lines=lines, memo=memo, actor=actor,
@@ -196,7 +227,9 @@ __all__ = [
     "AccountKind",
     "Scope",
     "account_for",
+    "accounts_for",
     "balances",
+    "funding_sources",
     "post",
     "sweep",
     "transfer",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from huiquan.core import sql
 from huiquan.core.errors import DomainError
 from huiquan.merchants.models import (
     BlacklistEntry,
@@ -27,7 +29,56 @@ def is_trained(merchant: Merchant) -> bool:
     return merchant.trainings.exists()
 
 
-def till_refusal(merchant: Merchant | None) -> DomainError | None:
+@dataclass(frozen=True)
+class CampaignTerms:
+    """The campaign's subsidy terms, as the till's quote needs them."""
+
+    pk: int
+    subsidy_rate_percent: int
+    subsidy_cap_fen: int
+
+
+@dataclass(frozen=True)
+class Till:
+    """What a till needs of the merchant its staff user works for, read in one query."""
+
+    pk: int
+    campaign_id: int
+    legal_name: str
+    state: str
+    state_reason: str
+    categories: list[str]
+    trained: bool
+    campaign: CampaignTerms
+
+    def __str__(self) -> str:
+        return self.legal_name
+
+
+_TILL_SQL = (
+    "SELECT m.id, m.campaign_id, m.legal_name, m.state, m.state_reason, m.categories, "
+    "c.subsidy_rate_percent, c.subsidy_cap_fen, "
+    "EXISTS (SELECT 1 FROM merchants_training t WHERE t.merchant_id = m.id) "
+    "FROM merchants_merchantstaff s JOIN merchants_merchant m ON m.id = s.merchant_id "
+    "JOIN campaigns_campaign c ON c.id = m.campaign_id WHERE s.user_id = %s"
+)
+
+
+def till_of(user: Any) -> Till | None:
+    """The till of a staff user (None for everyone else), in one plain query: it is read on
+    every scan at the counter (bench/RESULTS.md)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    row = sql.fetch_one(_TILL_SQL, [user.pk])
+    if row is None:
+        return None
+    pk, campaign_id, name, state, reason, categories, rate, cap, trained = row
+    return Till(pk=pk, campaign_id=campaign_id, legal_name=name, state=state,
+                state_reason=reason, categories=list(sql.json_value(categories) or []),
+                trained=bool(trained), campaign=CampaignTerms(campaign_id, rate, cap))
+
+
+def till_refusal(merchant: Merchant | Till | None) -> DomainError | None:
     """Why this merchant may not redeem now, or None (R-MER-3, R-MER-5, R-INT-1)."""
     if merchant is None:
         return DomainError("只有参与商户的收银人员可以核销", code="MERCHANT_NOT_APPROVED",
@@ -39,9 +90,11 @@ def till_refusal(merchant: Merchant | None) -> DomainError | None:
         return DomainError("商户已被取消参与资格，收银台已锁定", code="MERCHANT_SUSPENDED",
                            status=403)
     if merchant.state != MerchantState.APPROVED:
-        return DomainError(f"商户尚未通过审核（当前：{merchant.get_state_display()}），不能核销",
+        label = MerchantState(merchant.state).label
+        return DomainError(f"商户尚未通过审核（当前：{label}），不能核销",
                            code="MERCHANT_NOT_APPROVED", status=403)
-    if not is_trained(merchant):
+    trained = merchant.trained if isinstance(merchant, Till) else is_trained(merchant)
+    if not trained:
         return DomainError("商户人员尚未完成培训，收银台已锁定（R-MER-5）：请联系平台登记培训",
                            code="MERCHANT_NOT_TRAINED", status=403)
     return None

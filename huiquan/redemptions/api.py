@@ -109,7 +109,7 @@ def redeem(request: HttpRequest, payload: RedemptionIn,
     redemption = services.redeem_voucher(
         actor=request.user, payment_code=payload.payment_code,
         lines=[line.dict() for line in payload.lines], idempotency_key=idempotency_key)
-    full = selectors.for_merchant(redemption.merchant, redemption.pk)
+    full = selectors.for_merchant(redemption.merchant_id, redemption.pk, for_api=True)
     return Status(201 if full.state == "completed" else 202, redemption_out(full))
 
 
@@ -117,10 +117,10 @@ def redeem(request: HttpRequest, payload: RedemptionIn,
             summary="查询本店的一笔核销")
 def get_redemption(request: HttpRequest, redemption_id: int) -> Any:
     merchant = _merchant(request)
-    redemption = selectors.for_merchant(merchant, redemption_id)
+    redemption = selectors.for_merchant(merchant, redemption_id, for_api=True)
     if redemption.state == "pending":
         services.check_payment(redemption=redemption)
-        redemption = selectors.for_merchant(merchant, redemption_id)
+        redemption = selectors.for_merchant(merchant, redemption_id, for_api=True)
     return redemption_out(redemption)
 
 

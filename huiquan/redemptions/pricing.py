@@ -114,7 +114,7 @@ def _line(campaign: Any, merchant: Any, raw: dict[str, Any], position: int) -> P
     else:
         gtin = ""
         kind_id = raw.get("kind_id")
-        kind = (Kind.objects.filter(campaign=campaign, pk=kind_id).first()
+        kind = (Kind.objects.filter(campaign_id=campaign.pk, pk=kind_id).first()
                 if isinstance(kind_id, int) or (isinstance(kind_id, str) and kind_id.isdigit())
                 else None)
         if kind is None:

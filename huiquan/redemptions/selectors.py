@@ -14,10 +14,13 @@ from huiquan.redemptions.errors import RedemptionNotFound
 from huiquan.redemptions.models import Redemption, RedemptionState
 
 
-def for_merchant(merchant: Any, redemption_id: int) -> Redemption:
-    """A merchant sees only its own redemptions: another's id is simply not found."""
+def for_merchant(merchant: Any, redemption_id: int, *, for_api: bool = False) -> Redemption:
+    """A merchant sees only its own redemptions: another's id is simply not found.
+    ``for_api``: only what the API answer shows (no release, period or campaign)."""
+    related = ("consumer", "merchant") if for_api else ("consumer", "release__period",
+                                                       "merchant", "campaign")
     found = (Redemption.objects.filter(pk=redemption_id, merchant=merchant)
-             .select_related("consumer", "release__period", "merchant", "campaign")
+             .select_related(*related).defer("merchant__checks")
              .prefetch_related("lines", "returns").first())
     if found is None:
         raise RedemptionNotFound("找不到这笔核销记录")

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from huiquan.core import clock
 from huiquan.vouchers.models import Voucher
+from huiquan.vouchers.selectors import voucher_by_id
 
 STEP_SECONDS = 60
 CODE_RE = re.compile(r"^HQ(\d{1,12})-(\d{6})$")
@@ -39,7 +40,7 @@ def resolve(code: str, at: datetime | None = None) -> Voucher | None:
     match = CODE_RE.match((code or "").strip().upper())
     if not match:
         return None
-    voucher = Voucher.objects.filter(pk=int(match.group(1))).first()
+    voucher = voucher_by_id(int(match.group(1)))
     if voucher is None:
         return None
     step = _step(at or clock.now())

@@ -7,8 +7,15 @@ from typing import Any
 
 from huiquan.campaigns import selectors as campaign_selectors
 from huiquan.campaigns.models import Campaign, Release
-from huiquan.core import clock
+from huiquan.core import clock, sql
 from huiquan.vouchers.models import Voucher
+
+
+def voucher_by_id(voucher_id: int, *, lock: bool = False) -> Voucher | None:
+    """One voucher in one plain query (the till's path: bench/RESULTS.md); ``lock`` takes its
+    row lock inside the caller's transaction."""
+    found = sql.load(Voucher, "id = %s", [voucher_id], lock=lock)
+    return found[0] if found else None
 
 
 def voucher_state(voucher: Voucher, now: datetime | None = None) -> str:

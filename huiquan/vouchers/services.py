@@ -7,17 +7,16 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.utils.dateparse import parse_datetime
 
 from huiquan.campaigns.models import Campaign, Release
 from huiquan.consumers import geofence
 from huiquan.consumers.models import Consumer
-from huiquan.core import clock
+from huiquan.core import clock, sql
 from huiquan.core.errors import DomainError
 from huiquan.vouchers import gate
 from huiquan.vouchers.errors import ClaimRefused
@@ -80,21 +79,6 @@ _TAKE_ONE_SQL = (
 )
 
 
-def _aware(value: Any) -> Any:
-    """SQLite hands back naive UTC datetimes (or text); PostgreSQL aware ones."""
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    if isinstance(value, datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value
-
-
-def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [tuple(_aware(v) for v in row) for row in cursor.fetchall()]
-
-
 # The current campaign and its claim fence, re-read at most every few seconds per process (a new
 # campaign file is loaded once a season; a release is read on every claim).
 CAMPAIGN_CACHE_SECONDS = 5.0
@@ -115,7 +99,7 @@ def _current_campaign_fence() -> tuple[int, str | None, str | None] | None:
 
 def _open_release(release_id: int) -> ReleaseView:
     current = _current_campaign_fence()
-    rows = _fetch(_RELEASE_SQL, [release_id])
+    rows = sql.fetch(_RELEASE_SQL, [release_id], times=(2, 3, 4, 5))
     row = rows[0] if rows and current is not None and rows[0][1] == current[0] else None
     if row is None:
         raise _refuse("RELEASE_NOT_FOUND", "没有这个发放批次（或不属于当前活动）", 404)
@@ -140,7 +124,7 @@ def _check_limits(consumer: Consumer, release: ReleaseView) -> None:
     """R-CLAIM-3: one per release; none while holding a live unused one; none after a use."""
     now = clock.now()
     mine = [{"release_id": r[0], "used_at": r[1], "valid_until": r[2]}
-            for r in _fetch(_LIMITS_SQL, [consumer.pk, release.campaign_id])]
+            for r in sql.fetch(_LIMITS_SQL, [consumer.pk, release.campaign_id], times=(1, 2))]
     if any(v["used_at"] is not None for v in mine):
         raise _refuse("ALREADY_USED_IN_CAMPAIGN", "您在本次活动中已经使用过一张券：每人限用一张")
     if any(v["release_id"] == release.pk for v in mine):
@@ -259,11 +243,10 @@ def _claim_in_transaction(consumer: Consumer, release: ReleaseView, key: str,
     voucher = Voucher(consumer=consumer, release_id=release.pk, campaign_id=release.campaign_id,
                       claimed_at=now, valid_until=min(release.expires_at, now + VALID_AT_MOST),
                       paycode_secret=secrets.token_hex(20), sealed=False)
-    adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         cursor.execute(_INSERT_VOUCHER_SQL, [
-            consumer.pk, release.pk, release.campaign_id, adapt(voucher.claimed_at),
-            adapt(voucher.valid_until), voucher.paycode_secret, False])
+            consumer.pk, release.pk, release.campaign_id, sql.db_time(voucher.claimed_at),
+            sql.db_time(voucher.valid_until), voucher.paycode_secret, False])
         voucher.pk = cursor.fetchone()[0]
     voucher._state.adding = False
     if record is not None:
@@ -276,7 +259,7 @@ def _claim_in_transaction(consumer: Consumer, release: ReleaseView, key: str,
                                     confirmed_at__isnull=False, cancelled_at__isnull=True)
     if _guarded():
         with connection.cursor() as cursor:
-            cursor.execute(_TAKE_ONE_SQL, [release.pk, adapt(now), adapt(now)])
+            cursor.execute(_TAKE_ONE_SQL, [release.pk, sql.db_time(now), sql.db_time(now)])
             taken = cursor.rowcount
     else:
         current = naive_remaining or 0

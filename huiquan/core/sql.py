@@ -1,0 +1,154 @@
+"""Plain SQL for the few reads on the rush paths (release-day claims, the till).
+
+On those paths the ORM's query building cost more than the queries themselves (bench/RESULTS.md:
+about a millisecond of CPU per query against tens of microseconds in SQLite). The statements
+live next to the code that uses them and name their columns; everything else uses the ORM.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Sequence
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any, TypeVar
+
+from django.db import connection, models
+from django.utils.dateparse import parse_datetime
+
+from huiquan.core.locks import waiting_for_locks
+
+M = TypeVar("M", bound=models.Model)
+
+
+def aware(value: Any) -> Any:
+    """A datetime column as an aware datetime: SQLite hands back naive UTC (or text),
+    PostgreSQL aware values."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def json_value(value: Any) -> Any:
+    """A JSON column: text on SQLite, already decoded on PostgreSQL."""
+    return json.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+def fetch(sql: str, params: Sequence[Any], *, times: Collection[int] = ()) -> list[tuple[Any, ...]]:
+    """Rows of a SELECT; the columns at the ``times`` positions become aware datetimes."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not times:
+        return [tuple(row) for row in rows]
+    return [tuple(aware(v) if i in times else v for i, v in enumerate(row)) for row in rows]
+
+
+def fetch_one(sql: str, params: Sequence[Any], *, times: Collection[int] = ()
+              ) -> tuple[Any, ...] | None:
+    rows = fetch(sql, params, times=times)
+    return rows[0] if rows else None
+
+
+def db_time(value: datetime) -> Any:
+    """A datetime as the database stores it (a parameter for plain SQL)."""
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def for_update() -> str:
+    """The row-lock clause where the database has one (SQLite's BEGIN IMMEDIATE already holds
+    the write lock)."""
+    return " FOR UPDATE" if connection.features.has_select_for_update else ""
+
+
+@cache
+def _plan(model: type[models.Model], vendor: str) -> tuple[str, str, list[str], list[Any]]:
+    """SELECT list, attribute names and per-column converters (the ones the ORM would apply:
+    booleans, datetimes, JSON …) for all of ``model``'s columns."""
+    meta = model._meta
+    fields = list(meta.concrete_fields)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    converters = []
+    for field in fields:
+        column = field.get_col(meta.db_table)
+        converters.append((column, connection.ops.get_db_converters(column)
+                           + field.get_db_converters(connection)))  # type: ignore[attr-defined]
+    # Identifiers from the model's own metadata, never from input.
+    select = f"SELECT {columns} FROM {meta.db_table}"  # noqa: S608
+    return select, connection.ops.quote_name(meta.pk.column), [f.attname for f in fields], converters
+
+
+def load(model: type[M], where: str, params: Sequence[Any], *, lock: bool = False) -> list[M]:
+    """Instances of ``model`` (every column, converted as the ORM would) WHERE ``where``,
+    in primary-key order; ``lock`` takes their row locks (PostgreSQL) inside the caller's
+    transaction, waiting at most the lock timeout."""
+    select, pk, names, converters = _plan(model, connection.vendor)
+    query = f"{select} WHERE {where} ORDER BY {pk}{for_update() if lock else ''}"
+    if lock:
+        with waiting_for_locks():
+            rows = fetch(query, params)
+    else:
+        rows = fetch(query, params)
+    out = []
+    for row in rows:
+        values = []
+        for value, (column, funcs) in zip(row, converters, strict=True):
+            for func in funcs:
+                value = func(value, column, connection)
+            values.append(value)
+        out.append(model.from_db(connection.alias, names, values))
+    return out
+
+
+def execute(statement: str, params: Sequence[Any]) -> int:
+    """Run an INSERT/UPDATE/DELETE; the number of rows it touched."""
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return int(cursor.rowcount)
+
+
+@cache
+def _insert_plan(model: type[models.Model], vendor: str) -> tuple[str, list[Any]]:
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    # Identifiers from the model's own metadata, never from input.
+    head = f"INSERT INTO {meta.db_table} ({columns}) VALUES "  # noqa: S608
+    return head, fields
+
+
+def insert(objs: Sequence[models.Model]) -> None:
+    """INSERT new rows for unsaved instances of one model (no signals: none are used here),
+    values prepared as the ORM prepares them; sets their primary keys. On the till's path
+    the ORM's statement building cost more than the statement (bench/RESULTS.md)."""
+    if not objs:
+        return
+    model = type(objs[0])
+    head, fields = _insert_plan(model, connection.vendor)
+    row = f"({', '.join(['%s'] * len(fields))})"
+    params: list[Any] = []
+    for obj in objs:
+        params += [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
+    pk = connection.ops.quote_name(model._meta.pk.column)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{head}{', '.join([row] * len(objs))} RETURNING {pk}", params)
+        ids = [r[0] for r in cursor.fetchall()]
+    for obj, pk_value in zip(objs, ids, strict=True):
+        obj.pk = pk_value
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+def update(obj: models.Model, attnames: Sequence[str]) -> int:
+    """UPDATE these columns of a saved instance, values prepared as the ORM prepares them."""
+    meta = obj._meta
+    by_attname = {f.attname: f for f in meta.concrete_fields}
+    fields = [by_attname[name] for name in attnames]
+    sets = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
+    params = [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
+    pk = connection.ops.quote_name(meta.pk.column)
+    # Identifiers from the model's own metadata, never from input.
+    return execute(f"UPDATE {meta.db_table} SET {sets} WHERE {pk} = %s",  # noqa: S608
+                   [*params, obj.pk])
