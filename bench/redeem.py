@@ -215,7 +215,7 @@ def main() -> None:
     parser.add_argument("--tills", type=int, default=64)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--duration", type=int, default=4)
+    parser.add_argument("--duration", type=int, default=6)
     parser.add_argument("--workers", type=int, default=0)
     parser.add_argument("--port", type=int, default=8798)
     parser.add_argument("--record", action="store_true")
@@ -268,7 +268,7 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.2)
-        wrk(binary, lua, base, "hello", args, {}, 1)  # warm-up
+        wrk(binary, lua, base, "hello", args, {}, 3)  # warm-up: workers load URLconf and API
         hello = [wrk(binary, lua, base, "hello", args, {}, args.duration)]
         for n, half in enumerate(halves):
             codes = var / f"codes{n}.txt"
@@ -289,6 +289,10 @@ def main() -> None:
         print(f"  {label:<26} {run['rps']:7.0f}/s  p50 {run['p50_us'] / 1000:6.1f} ms  "
               f"p99 {run['p99_us'] / 1000:7.1f} ms  {run['codes']}")
     rush, empty = runs
+    # Each redeem run against the hello runs on either side of it: the machine's speed drifts
+    # over a benchmark (other tenants of the host), and a ratio should compare neighbours.
+    near_rush = ((hello[0]["rps"] + hello[1]["rps"]) / 2, max(hello[0]["p99_us"], hello[1]["p99_us"]))
+    near_empty = ((hello[1]["rps"] + hello[2]["rps"]) / 2, max(hello[1]["p99_us"], hello[2]["p99_us"]))
     hello_rps = sum(h["rps"] for h in hello) / len(hello)
     hello_p99 = max(h["p99_us"] for h in hello)
     answers: dict[str, int] = {}
@@ -306,15 +310,15 @@ def main() -> None:
                                env={**os.environ, **env}, capture_output=True, text=True)
     rows = {
         "database": "PostgreSQL + Redis" if args.postgres else "SQLite (WAL)",
-        "hello/s": round(hello_rps),
+        "hello/s (mean of 3 runs)": round(hello_rps),
         "hello p99 ms (worst of 3 runs)": round(hello_p99 / 1000, 1),
         "redemption answers/s (pool emptying)": round(rush["rps"]),
         "p50 / p99 ms (pool emptying)": f"{rush['p50_us'] / 1000:.1f} / "
                                         f"{rush['p99_us'] / 1000:.1f}",
-        "R_redeem = redemptions/s ÷ hello/s": round(rush["rps"] / hello_rps, 2),
-        "p99 ÷ hello p99": round(rush["p99_us"] / hello_p99, 2),
-        "empty pool: answers/s ÷ hello/s": round(empty["rps"] / hello_rps, 2),
-        "empty pool: p99 ÷ hello p99": round(empty["p99_us"] / hello_p99, 2),
+        "R_redeem = redemptions/s ÷ hello/s (neighbouring runs)": round(rush["rps"] / near_rush[0], 2),
+        "p99 ÷ hello p99 (neighbouring runs)": round(rush["p99_us"] / near_rush[1], 2),
+        "empty pool: answers/s ÷ hello/s": round(empty["rps"] / near_empty[0], 2),
+        "empty pool: p99 ÷ hello p99": round(empty["p99_us"] / near_empty[1], 2),
         "answers (pool emptying)": rush["codes"],
         "answers (empty pool)": empty["codes"],
         "errors (not 201/POOL_EXHAUSTED, socket)": errors,

@@ -12,6 +12,7 @@ Asia/Shanghai. Three modes:
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -77,8 +78,13 @@ def _demo_start() -> tuple[datetime, float] | None:
         return None
     if os.environ.get("HUIQUAN_MODE", "demo") == "production":
         raise ClockRefused("演示时钟只能在演示/沙箱模式下使用 (HUIQUAN_MODE=production)")
-    anchor = float(anchor_text or _PROCESS_START)
-    return parse_instant(start), anchor
+    return _demo_origin(start, anchor_text)
+
+
+@functools.lru_cache(maxsize=8)
+def _demo_origin(start: str, anchor_text: str | None) -> tuple[datetime, float]:
+    """Parsed once per process (``now()`` is called several times per request)."""
+    return parse_instant(start), float(anchor_text or _PROCESS_START)
 
 
 _PROCESS_START = time.time()

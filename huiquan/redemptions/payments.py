@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
 
-from huiquan.core import clock
+from huiquan.core import clock, sql
 from huiquan.core.errors import DomainError
 
 
@@ -72,11 +72,12 @@ class SandboxPaymentProvider:
         now = clock.now()
         try:
             with transaction.atomic():
-                row = SandboxPayment.objects.create(
+                row = SandboxPayment(
                     key=key, kind=kind, amount_fen=amount_fen, state=state,
                     failure_code=failure_code, message=message,
                     reference=f"SBX{now:%Y%m%d}{secrets.token_hex(6).upper()}", created_at=now,
                     settles_at=now + PENDING_FOR if state == "pending" else None)
+                sql.insert([row])
         except IntegrityError:
             row = SandboxPayment.objects.get(key=key)
             if row.amount_fen != amount_fen or row.kind != kind:

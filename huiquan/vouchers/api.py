@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Header, Router, Schema, Status
+from pydantic import BaseModel
 
 from huiquan.campaigns.selectors import current_campaign
 from huiquan.consumers.api import require_consumer
@@ -42,7 +43,7 @@ class CampaignOut(Schema):
     releases: list[ReleaseOut]
 
 
-class ClaimIn(Schema):
+class ClaimIn(BaseModel):
     lat: float | None = None
     lng: float | None = None
     coord_system: str = "wgs84"

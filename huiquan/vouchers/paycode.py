@@ -35,17 +35,24 @@ def seconds_left(at: datetime | None = None) -> int:
     return STEP_SECONDS - int(moment.timestamp()) % STEP_SECONDS
 
 
+def parse(code: str) -> tuple[int, str] | None:
+    """(voucher id, the six digits) of a well-formed code, or None."""
+    match = CODE_RE.match((code or "").strip().upper())
+    return (int(match.group(1)), match.group(2)) if match else None
+
+
+def matches(secret: str, digits: str, at: datetime | None = None) -> bool:
+    """Whether the digits are the voucher's code of this minute or of the one before."""
+    step = _step(at or clock.now())
+    return any(hmac.compare_digest(digits, _digits(secret, s)) for s in (step, step - 1))
+
+
 def resolve(code: str, at: datetime | None = None) -> Voucher | None:
     """The voucher a scanned code belongs to, or None when forged or rotated away."""
-    match = CODE_RE.match((code or "").strip().upper())
-    if not match:
+    parsed = parse(code)
+    if parsed is None:
         return None
-    voucher = voucher_by_id(int(match.group(1)))
-    if voucher is None:
+    voucher = voucher_by_id(parsed[0])
+    if voucher is None or not matches(voucher.paycode_secret, parsed[1], at):
         return None
-    step = _step(at or clock.now())
-    given = match.group(2)
-    if any(hmac.compare_digest(given, _digits(voucher.paycode_secret, s))
-           for s in (step, step - 1)):
-        return voucher
-    return None
+    return voucher
