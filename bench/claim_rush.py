@@ -156,7 +156,7 @@ def main() -> None:
             except OSError:
                 time.sleep(0.2)
         claim_env = {"HQ_TOKENS": str(token_file), "HQ_RELEASE": str(release_id)}
-        wrk(binary, base, "hello", args, {}, 1)  # warm-up
+        wrk(binary, base, "hello", args, {}, 3)  # warm-up: workers load URLconf and API
         hello1 = wrk(binary, base, "hello", args, {}, args.duration)
         rush = wrk(binary, base, "claim", args, claim_env, args.duration)
         hello2 = wrk(binary, base, "hello", args, {}, args.duration)

@@ -6,9 +6,10 @@ till users of the appliance merchants, N verified consumers who each claim one v
 release, and funds that release for only K redemptions (nearly empty). Then wrk alternates runs
 against the no-database endpoint /healthz and POST /api/v1/merchant/redemptions — every request
 a distinct voucher, tills taking turns — and prints ratios measured in this one run:
-redemption answers/s ÷ hello/s and p99 ÷ hello p99, for the run that empties the pool and for
-one against the empty pool, with the answers (201 completed, 409 POOL_EXHAUSTED, anything else
-an error). Finally: `huiquan reconcile` is green (no pool account negative), nobody has two live
+redemption answers/s ÷ hello/s and p99 ÷ hello p99, each redeem run against the hello runs on
+either side of it (the host's speed drifts), for the run that empties the pool and (median of
+three) against the empty pool, with the answers (201 completed, 409 POOL_EXHAUSTED, anything
+else an error). Finally: `huiquan reconcile` is green (no pool account negative), nobody has two live
 redemptions, exactly K completed. Exits non-zero on any error or broken invariant.
 
     .venv/bin/python bench/redeem.py                 # SQLite
@@ -27,6 +28,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -194,6 +196,22 @@ def write_codes(path: Path, vouchers: list) -> None:
     path.write_text("".join(paycode.current_code(v, now) + "\n" for v in vouchers))
 
 
+EMPTY_RUNS = 3
+
+
+def _line(run: dict) -> str:
+    return (f"{run['rps']:7.0f}/s  p50 {run['p50_us'] / 1000:6.1f} ms  "
+            f"p99 {run['p99_us'] / 1000:7.1f} ms  {run['codes']}")
+
+
+def _merged(runs: list[dict]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for run in runs:
+        for code, count in run["codes"].items():
+            total[code] = total.get(code, 0) + count
+    return total
+
+
 def wrk(binary: str, lua: Path, url: str, mode: str, args: argparse.Namespace,
         extra: dict[str, str], duration: float) -> dict:
     out = subprocess.run(
@@ -210,12 +228,12 @@ def wrk(binary: str, lua: Path, url: str, mode: str, args: argparse.Namespace,
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL + Redis")
-    parser.add_argument("--consumers", type=int, default=16000, help="vouchers, split over runs")
+    parser.add_argument("--consumers", type=int, default=24000, help="vouchers, split over runs")
     parser.add_argument("--budget", type=int, default=100, help="K: redemptions the pool pays")
     parser.add_argument("--tills", type=int, default=64)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--duration", type=int, default=6)
+    parser.add_argument("--duration", type=int, default=4)
     parser.add_argument("--workers", type=int, default=0)
     parser.add_argument("--port", type=int, default=8798)
     parser.add_argument("--record", action="store_true")
@@ -252,7 +270,9 @@ def main() -> None:
     from huiquan.vouchers.models import Voucher
 
     vouchers = list(Voucher.objects.filter(release_id=release_id).order_by("pk"))
-    halves = [vouchers[0::2], vouchers[1::2]]
+    # One run empties the pool, then three against the empty pool; hello runs in between.
+    share = len(vouchers) // (1 + EMPTY_RUNS)
+    slices = [vouchers[i * share:(i + 1) * share] for i in range(1 + EMPTY_RUNS)]
     serve = [str(ROOT / ".venv/bin/huiquan"), "serve", "--demo", "--port", str(args.port),
              "--clock", OPENS]
     if args.workers:
@@ -270,9 +290,9 @@ def main() -> None:
                 time.sleep(0.2)
         wrk(binary, lua, base, "hello", args, {}, 3)  # warm-up: workers load URLconf and API
         hello = [wrk(binary, lua, base, "hello", args, {}, args.duration)]
-        for n, half in enumerate(halves):
+        for n, part in enumerate(slices):
             codes = var / f"codes{n}.txt"
-            write_codes(codes, half)
+            write_codes(codes, part)
             runs.append(wrk(binary, lua, base, "redeem", args,
                             {"HQ_TOKENS": str(token_file), "HQ_CODES": str(codes),
                              "HQ_RUN": str(n), "HQ_GTIN": AIRCON_GTIN,
@@ -283,22 +303,21 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
 
-    for label, run in [("hello", hello[0]), ("redeem 1 (pool emptying)", runs[0]),
-                       ("hello", hello[1]), ("redeem 2 (empty pool)", runs[1]),
-                       ("hello", hello[2])]:
-        print(f"  {label:<26} {run['rps']:7.0f}/s  p50 {run['p50_us'] / 1000:6.1f} ms  "
-              f"p99 {run['p99_us'] / 1000:7.1f} ms  {run['codes']}")
-    rush, empty = runs
+    for n, run in enumerate(runs):
+        print(f"  {'hello':<26} {_line(hello[n])}")
+        print(f"  {'redeem (pool emptying)' if n == 0 else 'redeem (empty pool)':<26} {_line(run)}")
+    print(f"  {'hello':<26} {_line(hello[-1])}")
     # Each redeem run against the hello runs on either side of it: the machine's speed drifts
     # over a benchmark (other tenants of the host), and a ratio should compare neighbours.
-    near_rush = ((hello[0]["rps"] + hello[1]["rps"]) / 2, max(hello[0]["p99_us"], hello[1]["p99_us"]))
-    near_empty = ((hello[1]["rps"] + hello[2]["rps"]) / 2, max(hello[1]["p99_us"], hello[2]["p99_us"]))
+    ratios = [(run["rps"] / ((hello[n]["rps"] + hello[n + 1]["rps"]) / 2),
+               run["p99_us"] / max(hello[n]["p99_us"], hello[n + 1]["p99_us"]))
+              for n, run in enumerate(runs)]
+    rush = runs[0]
+    empty_rps, empty_p99 = (statistics.median(r[0] for r in ratios[1:]),
+                            statistics.median(r[1] for r in ratios[1:]))
     hello_rps = sum(h["rps"] for h in hello) / len(hello)
     hello_p99 = max(h["p99_us"] for h in hello)
-    answers: dict[str, int] = {}
-    for r in runs:
-        for code, count in r["codes"].items():
-            answers[code] = answers.get(code, 0) + count
+    answers = _merged(runs)
     errors = sum(v for k, v in answers.items() if k not in {"COMPLETED", "POOL_EXHAUSTED"})
     errors += sum(r["socket_errors"] for r in runs)
     completed = Redemption.objects.filter(state=RedemptionState.COMPLETED).count()
@@ -310,17 +329,17 @@ def main() -> None:
                                env={**os.environ, **env}, capture_output=True, text=True)
     rows = {
         "database": "PostgreSQL + Redis" if args.postgres else "SQLite (WAL)",
-        "hello/s (mean of 3 runs)": round(hello_rps),
-        "hello p99 ms (worst of 3 runs)": round(hello_p99 / 1000, 1),
+        f"hello/s (mean of {len(hello)} runs)": round(hello_rps),
+        f"hello p99 ms (worst of {len(hello)} runs)": round(hello_p99 / 1000, 1),
         "redemption answers/s (pool emptying)": round(rush["rps"]),
         "p50 / p99 ms (pool emptying)": f"{rush['p50_us'] / 1000:.1f} / "
                                         f"{rush['p99_us'] / 1000:.1f}",
-        "R_redeem = redemptions/s ÷ hello/s (neighbouring runs)": round(rush["rps"] / near_rush[0], 2),
-        "p99 ÷ hello p99 (neighbouring runs)": round(rush["p99_us"] / near_rush[1], 2),
-        "empty pool: answers/s ÷ hello/s": round(empty["rps"] / near_empty[0], 2),
-        "empty pool: p99 ÷ hello p99": round(empty["p99_us"] / near_empty[1], 2),
+        "R_redeem = redemptions/s ÷ hello/s (neighbouring runs)": round(ratios[0][0], 2),
+        "p99 ÷ hello p99 (neighbouring runs)": round(ratios[0][1], 2),
+        f"empty pool: answers/s ÷ hello/s (median of {EMPTY_RUNS})": round(empty_rps, 2),
+        f"empty pool: p99 ÷ hello p99 (median of {EMPTY_RUNS})": round(empty_p99, 2),
         "answers (pool emptying)": rush["codes"],
-        "answers (empty pool)": empty["codes"],
+        "answers (empty pool, all runs)": _merged(runs[1:]),
         "errors (not 201/POOL_EXHAUSTED, socket)": errors,
         "completed redemptions / K": f"{completed} / {args.budget}",
         "release pool left (fen)": left,
@@ -347,7 +366,8 @@ def main() -> None:
         with open(ROOT / "bench" / "RESULTS.md", "a", encoding="utf-8") as fh:
             fh.write(f"\n### redeem — {rows['database']} — {datetime.now():%Y-%m-%d}\n\n")
             command = " ".join([".venv/bin/python bench/redeem.py", *sys.argv[1:]])
-            fh.write(f"{versions}; `{command}`; N={args.consumers} vouchers (half per run), K={args.budget} "
+            fh.write(f"{versions}; `{command}`; N={args.consumers} vouchers "
+                     f"(a quarter per redeem run), K={args.budget} "
                      f"redemptions funded, {args.tills} tills, {args.connections} connections, "
                      f"{args.duration:g} s per run.\n\n")
             fh.write("| measure | value |\n|---|---|\n")

@@ -121,3 +121,13 @@ def contains(adcode: str, *, lat: float, lng: float, coord_system: str) -> bool:
     elif coord_system != "gcj02":
         raise LocationError("坐标系只能是 wgs84 或 gcj02")
     return bool(_area(adcode, str(_geodata_dir())).contains(Point(lng, lat)))
+
+
+def preload() -> int:
+    """Read and prepare every boundary file now (at server start), so that the first claim a
+    server process answers on release day does not also parse a city's polygon."""
+    directory = _geodata_dir()
+    files = sorted(directory.glob("*.geojson"))
+    for path in files:
+        _area(path.stem, str(directory))
+    return len(files)

@@ -129,15 +129,16 @@ def redeem_voucher(*, actor: Any, payment_code: str, lines: list[dict[str, Any]]
     raises a coded error otherwise. The same idempotency key returns the same redemption."""
     till = _till_for(actor)
     key = _clean_key(idempotency_key)
-    digest = _body_hash(payment_code, lines)
     scan = _scan(till, key, payment_code)
     if scan.replay_id is not None:
-        return _replayed(Redemption.objects.get(pk=scan.replay_id), digest)
+        return _replayed(Redemption.objects.get(pk=scan.replay_id),
+                         _body_hash(payment_code, lines))
     voucher = scan.voucher
     if voucher is None:
         raise PaymentCodeInvalid("付款码无效或已过期：付款码每分钟更新，请顾客刷新后重新出示")
     quote = pricing.quote(campaign=till.campaign, merchant=till, lines=lines)
     _precheck(till, scan, quote)
+    digest = _body_hash(payment_code, lines)
     try:
         redemption = _reserve(actor=actor, voucher_id=voucher.pk, quote=quote, key=key,
                               digest=digest)
