@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,13 +56,25 @@ class Till:
         return self.legal_name
 
 
-_TILL_SQL = (
-    "SELECT m.id, m.campaign_id, m.legal_name, m.state, m.state_reason, m.categories, "
+# A till's read, in parts, so that the till's scan (huiquan.redemptions) can read the till and
+# the scanned voucher in one statement: TILL_COLUMNS ... TILL_FROM ... WHERE s.user_id = %s.
+TILL_COLUMNS = (
+    "m.id, m.campaign_id, m.legal_name, m.state, m.state_reason, m.categories, "
     "c.subsidy_rate_percent, c.subsidy_cap_fen, "
-    "EXISTS (SELECT 1 FROM merchants_training t WHERE t.merchant_id = m.id) "
-    "FROM merchants_merchantstaff s JOIN merchants_merchant m ON m.id = s.merchant_id "
-    "JOIN campaigns_campaign c ON c.id = m.campaign_id WHERE s.user_id = %s"
+    "EXISTS (SELECT 1 FROM merchants_training t WHERE t.merchant_id = m.id)"
 )
+TILL_WIDTH = 9  # columns in TILL_COLUMNS
+TILL_FROM = (
+    "merchants_merchantstaff s JOIN merchants_merchant m ON m.id = s.merchant_id "
+    "JOIN campaigns_campaign c ON c.id = m.campaign_id"
+)
+
+
+def till_from_row(row: Sequence[Any]) -> Till:
+    pk, campaign_id, name, state, reason, categories, rate, cap, trained = row[:TILL_WIDTH]
+    return Till(pk=pk, campaign_id=campaign_id, legal_name=name, state=state,
+                state_reason=reason, categories=list(sql.json_value(categories) or []),
+                trained=bool(trained), campaign=CampaignTerms(campaign_id, rate, cap))
 
 
 def till_of(user: Any) -> Till | None:
@@ -69,13 +82,9 @@ def till_of(user: Any) -> Till | None:
     every scan at the counter (bench/RESULTS.md)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    row = sql.fetch_one(_TILL_SQL, [user.pk])
-    if row is None:
-        return None
-    pk, campaign_id, name, state, reason, categories, rate, cap, trained = row
-    return Till(pk=pk, campaign_id=campaign_id, legal_name=name, state=state,
-                state_reason=reason, categories=list(sql.json_value(categories) or []),
-                trained=bool(trained), campaign=CampaignTerms(campaign_id, rate, cap))
+    row = sql.fetch_one(f"SELECT {TILL_COLUMNS} FROM {TILL_FROM} WHERE s.user_id = %s",  # noqa: S608
+                        [user.pk])
+    return till_from_row(row) if row is not None else None
 
 
 def till_refusal(merchant: Merchant | Till | None) -> DomainError | None:

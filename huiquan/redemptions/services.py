@@ -39,7 +39,16 @@ from huiquan.ledger.services import (
     post,
     transfer,
 )
-from huiquan.merchants.selectors import Till, merchant_of, till_of, till_refusal
+from huiquan.merchants.selectors import (
+    TILL_COLUMNS,
+    TILL_FROM,
+    TILL_WIDTH,
+    Till,
+    merchant_of,
+    till_from_row,
+    till_of,
+    till_refusal,
+)
 from huiquan.redemptions import payments, pricing
 from huiquan.redemptions.errors import (
     IdempotencyMismatch,
@@ -95,15 +104,6 @@ def _sources(campaign: Any) -> dict[str, Any]:
     return {str(s.pk): s for s in funding_sources(campaign)}
 
 
-def _till_for(actor: Any) -> Till:
-    till = till_of(actor)
-    refusal = till_refusal(till)
-    if refusal is not None:
-        raise refusal
-    assert till is not None
-    return till
-
-
 def _body_hash(payment_code: str, lines: Any) -> str:
     text = json.dumps({"code": payment_code, "lines": lines}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -127,9 +127,13 @@ def redeem_voucher(*, actor: Any, payment_code: str, lines: list[dict[str, Any]]
 
     Returns the redemption (completed, or pending when the payment's outcome is not known yet);
     raises a coded error otherwise. The same idempotency key returns the same redemption."""
-    till = _till_for(actor)
     key = _clean_key(idempotency_key)
-    scan = _scan(till, key, payment_code)
+    scan = _scan(actor, key, payment_code)
+    refusal = till_refusal(scan.till)
+    if refusal is not None:
+        raise refusal
+    till = scan.till
+    assert till is not None
     if scan.replay_id is not None:
         return _replayed(Redemption.objects.get(pk=scan.replay_id),
                          _body_hash(payment_code, lines))
@@ -176,11 +180,13 @@ def _pool_exhausted(quote: pricing.Quote) -> PoolExhausted:
                          "消费券暂不能使用（按批次资金兑付，先到先得）")
 
 
-# What a scan needs to know before the write lock, in one read: a redemption already made with
-# this Idempotency-Key, the voucher behind the code, whether its holder already has a live
-# redemption, and what the voucher's release still holds.
+# What a scan needs to know before the write lock, in one read: the till (merchant standing,
+# campaign terms, training), a redemption already made with this Idempotency-Key, the voucher
+# behind the code, whether its holder already has a live redemption, and what the voucher's
+# release still holds. Each plain read on this path costs more than its SQL (bench/RESULTS.md).
 _SCAN_SQL = (
-    "SELECT (SELECT id FROM redemptions_redemption WHERE merchant_id = %s "
+    f"SELECT {TILL_COLUMNS}, "  # noqa: S608 - fixed SQL fragments, values are parameters
+    "(SELECT id FROM redemptions_redemption WHERE merchant_id = m.id "
     "AND idempotency_key = %s AND idempotency_key <> ''), "
     "v.id, v.consumer_id, v.release_id, v.campaign_id, v.claimed_at, v.valid_until, v.used_at, "
     "v.paycode_secret, v.sealed, "
@@ -188,33 +194,40 @@ _SCAN_SQL = (
     "AND r.campaign_id = v.campaign_id AND r.state IN (%s, %s)), "
     "(SELECT COALESCE(SUM(a.balance_fen), 0) FROM ledger_account a "
     "WHERE a.release_id = v.release_id AND a.kind = %s) "
-    "FROM (SELECT 1 AS one) AS x LEFT JOIN vouchers_voucher v ON v.id = %s"
+    f"FROM {TILL_FROM} LEFT JOIN vouchers_voucher v ON v.id = %s WHERE s.user_id = %s"
 )
 
 
 @dataclass(frozen=True)
 class _Scan:
+    till: Till | None  # None: not a merchant's staff
     replay_id: int | None
     voucher: Voucher | None  # None: no such voucher, or a forged or rotated-away code
     live: bool
     pool_fen: int
 
 
-def _scan(till: Till, key: str, payment_code: str) -> _Scan:
+def _scan(actor: Any, key: str, payment_code: str) -> _Scan:
     parsed = paycode.parse(payment_code)
-    row = sql.fetch_one(_SCAN_SQL, [till.pk, key, *LIVE_STATES, AccountKind.RELEASE_POOL,
-                                    parsed[0] if parsed else 0], times=(5, 6, 7))
-    assert row is not None
-    replay, pk, consumer, release, campaign, claimed, valid_until, used, secret, sealed = row[:10]
+    row = (sql.fetch_one(_SCAN_SQL, [key, *LIVE_STATES, AccountKind.RELEASE_POOL,
+                                     parsed[0] if parsed else 0, actor.pk],
+                         times=(TILL_WIDTH + 5, TILL_WIDTH + 6, TILL_WIDTH + 7))
+           if getattr(actor, "is_authenticated", False) else None)
+    if row is None:
+        return _Scan(None, None, None, False, 0)
+    till = till_from_row(row)
+    replay, pk, consumer, release, campaign, claimed, valid_until, used, secret, sealed, live, \
+        pool = row[TILL_WIDTH:]
     voucher = None
     if pk is not None and parsed is not None and paycode.matches(secret, parsed[1]):
         voucher = Voucher(id=pk, consumer_id=consumer, release_id=release, campaign_id=campaign,
                           claimed_at=claimed, valid_until=valid_until, used_at=used,
                           paycode_secret=secret, sealed=bool(sealed))
         voucher._state.adding = False
-    return _Scan(replay, voucher, bool(row[10]), int(row[11] or 0))
+    return _Scan(till, replay, voucher, bool(live), int(pool or 0))
 
 
+# Under the write lock (_reserve): the same facts, read again.
 _POOL_SQL = (
     "SELECT COALESCE(SUM(balance_fen), 0) FROM ledger_account WHERE release_id = %s AND kind = %s"
 )
