@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.forms.models import model_to_dict
 
 from huiquan.core import clock, sql
 from huiquan.core.models import User
