@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -40,16 +39,13 @@ from huiquan.ledger.services import (
     transfer,
 )
 from huiquan.merchants.selectors import (
-    TILL_COLUMNS,
-    TILL_FROM,
-    TILL_WIDTH,
     Till,
     merchant_of,
-    till_from_row,
     till_of,
     till_refusal,
 )
 from huiquan.redemptions import payments, pricing
+from huiquan.redemptions import scan as scanning
 from huiquan.redemptions.errors import (
     IdempotencyMismatch,
     PaymentCodeInvalid,
@@ -67,7 +63,6 @@ from huiquan.redemptions.models import (
     RedemptionLine,
     RedemptionState,
 )
-from huiquan.vouchers import paycode
 from huiquan.vouchers.models import Voucher
 from huiquan.vouchers.selectors import voucher_by_id
 
@@ -128,7 +123,7 @@ def redeem_voucher(*, actor: Any, payment_code: str, lines: list[dict[str, Any]]
     Returns the redemption (completed, or pending when the payment's outcome is not known yet);
     raises a coded error otherwise. The same idempotency key returns the same redemption."""
     key = _clean_key(idempotency_key)
-    scan = _scan(actor, key, payment_code)
+    scan = scanning.read(actor, key, payment_code)
     refusal = till_refusal(scan.till)
     if refusal is not None:
         raise refusal
@@ -180,53 +175,6 @@ def _pool_exhausted(quote: pricing.Quote) -> PoolExhausted:
                          "消费券暂不能使用（按批次资金兑付，先到先得）")
 
 
-# What a scan needs to know before the write lock, in one read: the till (merchant standing,
-# campaign terms, training), a redemption already made with this Idempotency-Key, the voucher
-# behind the code, whether its holder already has a live redemption, and what the voucher's
-# release still holds. Each plain read on this path costs more than its SQL (bench/RESULTS.md).
-_SCAN_SQL = (
-    f"SELECT {TILL_COLUMNS}, "  # noqa: S608 - fixed SQL fragments, values are parameters
-    "(SELECT id FROM redemptions_redemption WHERE merchant_id = m.id "
-    "AND idempotency_key = %s AND idempotency_key <> ''), "
-    "v.id, v.consumer_id, v.release_id, v.campaign_id, v.claimed_at, v.valid_until, v.used_at, "
-    "v.paycode_secret, v.sealed, "
-    "EXISTS (SELECT 1 FROM redemptions_redemption r WHERE r.consumer_id = v.consumer_id "
-    "AND r.campaign_id = v.campaign_id AND r.state IN (%s, %s)), "
-    "(SELECT COALESCE(SUM(a.balance_fen), 0) FROM ledger_account a "
-    "WHERE a.release_id = v.release_id AND a.kind = %s) "
-    f"FROM {TILL_FROM} LEFT JOIN vouchers_voucher v ON v.id = %s WHERE s.user_id = %s"
-)
-
-
-@dataclass(frozen=True)
-class _Scan:
-    till: Till | None  # None: not a merchant's staff
-    replay_id: int | None
-    voucher: Voucher | None  # None: no such voucher, or a forged or rotated-away code
-    live: bool
-    pool_fen: int
-
-
-def _scan(actor: Any, key: str, payment_code: str) -> _Scan:
-    parsed = paycode.parse(payment_code)
-    row = (sql.fetch_one(_SCAN_SQL, [key, *LIVE_STATES, AccountKind.RELEASE_POOL,
-                                     parsed[0] if parsed else 0, actor.pk],
-                         times=(TILL_WIDTH + 5, TILL_WIDTH + 6, TILL_WIDTH + 7))
-           if getattr(actor, "is_authenticated", False) else None)
-    if row is None:
-        return _Scan(None, None, None, False, 0)
-    till = till_from_row(row)
-    replay, pk, consumer, release, campaign, claimed, valid_until, used, secret, sealed, live, \
-        pool = row[TILL_WIDTH:]
-    voucher = None
-    if pk is not None and parsed is not None and paycode.matches(secret, parsed[1]):
-        voucher = Voucher(id=pk, consumer_id=consumer, release_id=release, campaign_id=campaign,
-                          claimed_at=claimed, valid_until=valid_until, used_at=used,
-                          paycode_secret=secret, sealed=bool(sealed))
-        voucher._state.adding = False
-    return _Scan(till, replay, voucher, bool(live), int(pool or 0))
-
-
 # Under the write lock (_reserve): the same facts, read again.
 _POOL_SQL = (
     "SELECT COALESCE(SUM(balance_fen), 0) FROM ledger_account WHERE release_id = %s AND kind = %s"
@@ -237,7 +185,7 @@ _LIVE_SQL = (
 )
 
 
-def _precheck(till: Till, scan: _Scan, quote: pricing.Quote) -> None:
+def _precheck(till: Till, scan: scanning.Scan, quote: pricing.Quote) -> None:
     """Answer what can be answered from a read, before queueing for the write lock: on a busy
     day most scans against an emptied release are refused here (bench/RESULTS.md). Only a
     refusal is decided here; ``_reserve`` checks everything again under the lock, and the

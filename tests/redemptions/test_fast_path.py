@@ -1,6 +1,6 @@
 """The till's read before the write lock may only refuse, never grant (invariant 5, R-USE-3/4).
 
-`_scan` answers an emptied release, a used voucher or a second redemption without queueing for
+`scan.read` answers an emptied release, a used voucher or a second redemption without queueing for
 the write lock. These tests feed `_reserve` a scan that is stale in the other direction — it saw
 money, an approved merchant, no earlier redemption — and check the transaction still refuses and
 writes nothing. They also pin the scan's own reads: replays, rotated codes, keyless sales."""
@@ -15,7 +15,7 @@ from huiquan.campaigns.selectors import release_balance
 from huiquan.core.errors import DomainError
 from huiquan.ledger.models import LedgerTransaction
 from huiquan.merchants.services import suspend_merchant
-from huiquan.redemptions import services
+from huiquan.redemptions import scan as scanning
 from huiquan.redemptions.models import Redemption, RedemptionLine
 from huiquan.redemptions.services import redeem_voucher
 from tests.merchant_fixtures import aircon, code_of
@@ -40,9 +40,9 @@ def _code(call) -> str:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def stale_scan(monkeypatch):  # type: ignore[no-untyped-def]
-    """Make `_scan` report what it read, then let `after` change the world before `_reserve`."""
+    """Make `scan.read` report what it read, then let `after` change the world before `_reserve`."""
     def install(after=None, **overrides):  # type: ignore[no-untyped-def]
-        real = services._scan
+        real = scanning.read
         pending = [after] if after is not None else []
 
         def scan(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -54,7 +54,7 @@ def stale_scan(monkeypatch):  # type: ignore[no-untyped-def]
         if not pending:  # no change afterwards: every scan reports the overrides
             def scan(*args, **kwargs):  # type: ignore[no-untyped-def]
                 return dataclasses.replace(real(*args, **kwargs), **overrides)
-        monkeypatch.setattr(services, "_scan", scan)
+        monkeypatch.setattr(scanning, "read", scan)
     return install
 
 
