@@ -255,13 +255,13 @@ def _claim_in_transaction(consumer: Consumer, release: ReleaseView, key: str,
     # The release row is the one every claim touches: take it last, so on PostgreSQL its row
     # lock is held only from here to COMMIT. No count left (or the window closed meanwhile):
     # everything above rolls back.
-    window = Release.objects.filter(pk=release.pk, opens_at__lte=now, expires_at__gt=now,
-                                    confirmed_at__isnull=False, cancelled_at__isnull=True)
     if _guarded():
         with connection.cursor() as cursor:
             cursor.execute(_TAKE_ONE_SQL, [release.pk, sql.db_time(now), sql.db_time(now)])
             taken = cursor.rowcount
-    else:
+    else:  # built only here: inside the write lock every microsecond is queued for
+        window = Release.objects.filter(pk=release.pk, opens_at__lte=now, expires_at__gt=now,
+                                        confirmed_at__isnull=False, cancelled_at__isnull=True)
         current = naive_remaining or 0
         taken = window.update(remaining_count=max(current - 1, 0)) if current > 0 else 0
     if not taken:
