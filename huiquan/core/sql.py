@@ -64,42 +64,57 @@ def for_update() -> str:
 
 
 @cache
-def _plan(model: type[models.Model], vendor: str) -> tuple[str, str, list[str], list[Any]]:
-    """SELECT list, attribute names and per-column converters (the ones the ORM would apply:
-    booleans, datetimes, JSON …) for all of ``model``'s columns."""
+def _plan(model: type[models.Model], vendor: str) -> tuple[list[str], list[str], list[Any]]:
+    """Column names, attribute names and per-column converters (the ones the ORM would apply:
+    booleans, datetimes, JSON …) for all of ``model``'s columns, in field order."""
     meta = model._meta
     fields = list(meta.concrete_fields)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     converters = []
     for field in fields:
         column = field.get_col(meta.db_table)
         converters.append((column, connection.ops.get_db_converters(column)
                            + field.get_db_converters(connection)))  # type: ignore[attr-defined]
-    # Identifiers from the model's own metadata, never from input.
-    select = f"SELECT {columns} FROM {meta.db_table}"  # noqa: S608
-    return select, connection.ops.quote_name(meta.pk.column), [f.attname for f in fields], converters
+    return ([connection.ops.quote_name(f.column) for f in fields], [f.attname for f in fields],
+            converters)
+
+
+def columns(model: type[models.Model], alias: str) -> str:
+    """``alias.col, …`` for every column of ``model``, in the order ``instance`` expects."""
+    names, _, _ = _plan(model, connection.vendor)
+    return ", ".join(f"{alias}.{name}" for name in names)
+
+
+def width(model: type[models.Model]) -> int:
+    return len(_plan(model, connection.vendor)[0])
+
+
+def instance(model: type[M], values: Sequence[Any]) -> M:
+    """A saved instance of ``model`` from its columns (as ``columns`` lists them), converted as
+    the ORM converts them."""
+    _, names, converters = _plan(model, connection.vendor)
+    converted = []
+    for value, (column, funcs) in zip(values, converters, strict=True):
+        for func in funcs:
+            value = func(value, column, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, names, converted)
 
 
 def load(model: type[M], where: str, params: Sequence[Any], *, lock: bool = False) -> list[M]:
     """Instances of ``model`` (every column, converted as the ORM would) WHERE ``where``,
     in primary-key order; ``lock`` takes their row locks (PostgreSQL) inside the caller's
     transaction, waiting at most the lock timeout."""
-    select, pk, names, converters = _plan(model, connection.vendor)
-    query = f"{select} WHERE {where} ORDER BY {pk}{for_update() if lock else ''}"
+    meta = model._meta
+    pk = connection.ops.quote_name(meta.pk.column)
+    # Identifiers from the model's own metadata, never from input.
+    query = (f"SELECT {columns(model, meta.db_table)} FROM {meta.db_table} "  # noqa: S608
+             f"WHERE {where} ORDER BY {pk}{for_update() if lock else ''}")
     if lock:
         with waiting_for_locks():
             rows = fetch(query, params)
     else:
         rows = fetch(query, params)
-    out = []
-    for row in rows:
-        values = []
-        for value, (column, funcs) in zip(row, converters, strict=True):
-            for func in funcs:
-                value = func(value, column, connection)
-            values.append(value)
-        out.append(model.from_db(connection.alias, names, values))
-    return out
+    return [instance(model, row) for row in rows]
 
 
 def execute(statement: str, params: Sequence[Any]) -> int:

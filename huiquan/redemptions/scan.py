@@ -7,7 +7,10 @@ under the lock (docs/decisions.md, "Speed at the till")."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
+
+from django.db import connection
 
 from huiquan.core import sql
 from huiquan.ledger.models import AccountKind
@@ -16,22 +19,25 @@ from huiquan.redemptions.models import LIVE_STATES
 from huiquan.vouchers import paycode
 from huiquan.vouchers.models import Voucher
 
+
 # What a scan needs to know before the write lock, in one read: the till (merchant standing,
-# campaign terms, training), a redemption already made with this Idempotency-Key, the voucher
-# behind the code, whether its holder already has a live redemption, and what the voucher's
-# release still holds. Each plain read on this path costs more than its SQL (bench/RESULTS.md).
-SCAN_SQL = (
-    f"SELECT {TILL_COLUMNS}, "  # noqa: S608 - fixed SQL fragments, values are parameters
-    "(SELECT id FROM redemptions_redemption WHERE merchant_id = m.id "
-    "AND idempotency_key = %s AND idempotency_key <> ''), "
-    "v.id, v.consumer_id, v.release_id, v.campaign_id, v.claimed_at, v.valid_until, v.used_at, "
-    "v.paycode_secret, v.sealed, "
-    "EXISTS (SELECT 1 FROM redemptions_redemption r WHERE r.consumer_id = v.consumer_id "
-    "AND r.campaign_id = v.campaign_id AND r.state IN (%s, %s)), "
-    "(SELECT COALESCE(SUM(a.balance_fen), 0) FROM ledger_account a "
-    "WHERE a.release_id = v.release_id AND a.kind = %s) "
-    f"FROM {TILL_FROM} LEFT JOIN vouchers_voucher v ON v.id = %s WHERE s.user_id = %s"
-)
+# campaign terms, training), a redemption already made with this Idempotency-Key, whether the
+# voucher's holder already has a live redemption, what the voucher's release still holds, and
+# the voucher behind the code. Each plain read on this path costs more than its SQL
+# (bench/RESULTS.md).
+@cache
+def scan_sql(vendor: str) -> str:
+    return (
+        f"SELECT {TILL_COLUMNS}, "  # noqa: S608 - fixed SQL fragments, values are parameters
+        "(SELECT id FROM redemptions_redemption WHERE merchant_id = m.id "
+        "AND idempotency_key = %s AND idempotency_key <> ''), "
+        "EXISTS (SELECT 1 FROM redemptions_redemption r WHERE r.consumer_id = v.consumer_id "
+        "AND r.campaign_id = v.campaign_id AND r.state IN (%s, %s)), "
+        "(SELECT COALESCE(SUM(a.balance_fen), 0) FROM ledger_account a "
+        "WHERE a.release_id = v.release_id AND a.kind = %s), "
+        f"{sql.columns(Voucher, 'v')} "
+        f"FROM {TILL_FROM} LEFT JOIN vouchers_voucher v ON v.id = %s WHERE s.user_id = %s"
+    )
 
 
 @dataclass(frozen=True)
@@ -45,19 +51,17 @@ class Scan:
 
 def read(actor: Any, key: str, payment_code: str) -> Scan:
     parsed = paycode.parse(payment_code)
-    row = (sql.fetch_one(SCAN_SQL, [key, *LIVE_STATES, AccountKind.RELEASE_POOL,
-                                     parsed[0] if parsed else 0, actor.pk],
-                         times=(TILL_WIDTH + 5, TILL_WIDTH + 6, TILL_WIDTH + 7))
+    row = (sql.fetch_one(scan_sql(connection.vendor),
+                         [key, *LIVE_STATES, AccountKind.RELEASE_POOL, parsed[0] if parsed else 0,
+                          actor.pk])
            if getattr(actor, "is_authenticated", False) else None)
     if row is None:
         return Scan(None, None, None, False, 0)
     till = till_from_row(row)
-    replay, pk, consumer, release, campaign, claimed, valid_until, used, secret, sealed, live, \
-        pool = row[TILL_WIDTH:]
+    replay, live, pool = row[TILL_WIDTH:TILL_WIDTH + 3]
+    columns = row[TILL_WIDTH + 3:]
     voucher = None
-    if pk is not None and parsed is not None and paycode.matches(secret, parsed[1]):
-        voucher = Voucher(id=pk, consumer_id=consumer, release_id=release, campaign_id=campaign,
-                          claimed_at=claimed, valid_until=valid_until, used_at=used,
-                          paycode_secret=secret, sealed=bool(sealed))
-        voucher._state.adding = False
+    if columns[0] is not None and parsed is not None:
+        found = sql.instance(Voucher, columns)
+        voucher = found if paycode.matches(found.paycode_secret, parsed[1]) else None
     return Scan(till, replay, voucher, bool(live), int(pool or 0))
