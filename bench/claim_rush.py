@@ -44,6 +44,45 @@ def ensure_wrk() -> str:
     sys.exit("wrk is needed: apt-get install wrk")
 
 
+def verified_consumers(count: int, now: datetime) -> list:
+    """``count`` users with verified consumer rows, written directly: sign-up and real-name
+    checks have their own tests; a benchmark only needs many real people in the database."""
+    from stdnum.cn import ric
+
+    from huiquan.consumers import crypto
+    from huiquan.consumers.models import Consumer
+    from huiquan.core.models import User
+    from huiquan.core.roles import Role
+
+    users = User.objects.bulk_create([
+        User(username=f"c1{i:010d}", role=Role.CONSUMER, phone=f"1{i:010d}")
+        for i in range(count)])
+    consumers = []
+    for i, user in enumerate(users):
+        number = f"1410311990{1 + i % 12:02d}{1 + i % 28:02d}{i % 1000:03d}"
+        number += ric.calc_check_digit(number + "0")
+        consumers.append(Consumer(user=user, phone=user.phone, real_name="测试",
+                                  id_cipher=crypto.encrypt_id(number),
+                                  id_hash=crypto.hash_id(f"{number}-{i}"),
+                                  id_masked=crypto.mask_id(number), verified_at=now,
+                                  created_at=now))
+    Consumer.objects.bulk_create(consumers)
+    return users
+
+
+def bearer_tokens(users: list, now: datetime) -> list[str]:
+    """A bearer token for each user, valid until 2030 (raw strings; only hashes are stored)."""
+    from huiquan.consumers import crypto
+    from huiquan.consumers.models import ApiToken
+    from huiquan.consumers.services import issue_token_string
+
+    raw = [issue_token_string(user.pk, now.replace(year=2030)) for user in users]
+    ApiToken.objects.bulk_create([
+        ApiToken(user=user, key_hash=crypto.keyed_hash("token", token), created_at=now,
+                 expires_at=now.replace(year=2030)) for user, token in zip(users, raw, strict=True)])
+    return raw
+
+
 def setup_database(args: argparse.Namespace, env: dict[str, str]) -> tuple[int, Path]:
     """Campaign, received funds, a release of K vouchers, N verified consumers with tokens."""
     os.environ.update(env)
@@ -55,9 +94,6 @@ def setup_database(args: argparse.Namespace, env: dict[str, str]) -> tuple[int, 
     from django.db import connections
 
     from huiquan.campaigns.services import confirm_release, load_campaign, receive_funds
-    from huiquan.consumers import crypto
-    from huiquan.consumers.models import ApiToken, Consumer
-    from huiquan.consumers.services import issue_token_string
     from huiquan.core import clock
     from huiquan.core.models import User
     from huiquan.core.roles import Role
@@ -73,26 +109,8 @@ def setup_database(args: argparse.Namespace, env: dict[str, str]) -> tuple[int, 
     confirm_release(release=release, amount_fen=300_000_00, voucher_count=args.vouchers,
                     reason="benchmark release", actor=bureau)
     now = clock.now()
-    users = User.objects.bulk_create([
-        User(username=f"c1{i:010d}", role=Role.CONSUMER, phone=f"1{i:010d}")
-        for i in range(args.consumers)])
-    consumers, tokens, raw = [], [], []
-    for i, user in enumerate(users):
-        number = f"1410311990{1 + i % 12:02d}{1 + i % 28:02d}{i % 1000:03d}"
-        from stdnum.cn import ric
-
-        number += ric.calc_check_digit(number + "0")
-        consumers.append(Consumer(user=user, phone=user.phone, real_name="测试",
-                                  id_cipher=crypto.encrypt_id(number),
-                                  id_hash=crypto.hash_id(f"{number}-{i}"),
-                                  id_masked=crypto.mask_id(number), verified_at=now,
-                                  created_at=now))
-        token = issue_token_string(user.pk, now.replace(year=2030))
-        raw.append(token)
-        tokens.append(ApiToken(user=user, key_hash=crypto.keyed_hash("token", token),
-                               created_at=now, expires_at=now.replace(year=2030)))
-    Consumer.objects.bulk_create(consumers)
-    ApiToken.objects.bulk_create(tokens)
+    users = verified_consumers(args.consumers, now)
+    raw = bearer_tokens(users, now)
     connections.close_all()
     token_file = Path(env["HUIQUAN_VAR_DIR"]) / "tokens.txt"
     token_file.write_text("\n".join(raw) + "\n")

@@ -38,7 +38,7 @@ from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from claim_rush import _sqlite, _version, ensure_wrk
+from claim_rush import _sqlite, _version, bearer_tokens, ensure_wrk, verified_consumers
 
 ROOT = Path(__file__).resolve().parent.parent
 OPENS = "2024-06-21T10:00:00+08:00"
@@ -125,12 +125,9 @@ def setup_database(args: argparse.Namespace, env: dict[str, str]) -> tuple[int, 
     django.setup()
     from django.core.management import call_command
     from django.db import connections
-    from stdnum.cn import ric
 
     from huiquan.campaigns.services import confirm_release, load_campaign, receive_funds
-    from huiquan.consumers import crypto
-    from huiquan.consumers.models import ApiToken, Consumer
-    from huiquan.consumers.services import issue_token_string
+    from huiquan.consumers.models import Consumer
     from huiquan.core import clock
     from huiquan.core.models import User
     from huiquan.core.roles import Role
@@ -159,23 +156,8 @@ def setup_database(args: argparse.Namespace, env: dict[str, str]) -> tuple[int, 
     MerchantStaff.objects.bulk_create([
         MerchantStaff(merchant=shops[i % len(shops)], user=user, name=f"收银员{i}")
         for i, user in enumerate(tills)])
-    raw = [issue_token_string(user.pk, now.replace(year=2030)) for user in tills]
-    ApiToken.objects.bulk_create([
-        ApiToken(user=user, key_hash=crypto.keyed_hash("token", token), created_at=now,
-                 expires_at=now.replace(year=2030)) for user, token in zip(tills, raw, strict=True)])
-    users = User.objects.bulk_create([
-        User(username=f"c1{i:010d}", role=Role.CONSUMER, phone=f"1{i:010d}")
-        for i in range(args.consumers)])
-    consumers = []
-    for i, user in enumerate(users):
-        number = f"1410311990{1 + i % 12:02d}{1 + i % 28:02d}{i % 1000:03d}"
-        number += ric.calc_check_digit(number + "0")
-        consumers.append(Consumer(user=user, phone=user.phone, real_name="测试",
-                                  id_cipher=crypto.encrypt_id(number),
-                                  id_hash=crypto.hash_id(f"{number}-{i}"),
-                                  id_masked=crypto.mask_id(number), verified_at=now,
-                                  created_at=now))
-    Consumer.objects.bulk_create(consumers)
+    raw = bearer_tokens(tills, now)
+    verified_consumers(args.consumers, now)
     clock.freeze(clock.parse_instant(OPENS))
     for consumer in Consumer.objects.order_by("pk"):
         claim_voucher(consumer=consumer, release_id=release.pk, lat=36.08, lng=111.52,

@@ -126,3 +126,25 @@ def code_of(voucher: Any) -> str:
     from huiquan.vouchers import paycode
 
     return paycode.current_code(voucher)
+
+
+def error_code(call: Any) -> str:
+    """The stable code of the DomainError that ``call()`` raises (it must raise one)."""
+    from huiquan.core.errors import DomainError
+
+    with pytest.raises(DomainError) as info:
+        call()
+    return info.value.code
+
+
+def redeem_at(shop: Any, voucher: Any, lines: list[dict[str, Any]], **kw: Any) -> Any:
+    """The shop's till scans the voucher's current payment code for these lines."""
+    from huiquan.redemptions.services import redeem_voucher
+
+    return redeem_voucher(actor=shop.till_user, payment_code=code_of(voucher), lines=lines, **kw)
+
+
+@pytest.fixture
+def shop(make_merchant, catalog):  # type: ignore[no-untyped-def]
+    """An approved, trained merchant selling appliances, with the catalogue loaded."""
+    return make_merchant()

@@ -3,35 +3,31 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
+
+from django.db import connection
 
 from huiquan.catalog.models import CatalogVersion, Kind, Product
 from huiquan.core import sql
 
-_PRODUCT_SQL = (
-    "SELECT p.id, p.gtin, p.brand, p.model, p.label_type, p.grade, p.listed, p.delist_reason, "
-    "p.added_in_id, p.changed_in_id, k.id, k.category_code, k.category_name, k.name, "
-    "k.requires_gtin, k.max_grade, k.active, k.\"order\" "
-    "FROM catalog_product p JOIN catalog_kind k ON k.id = p.kind_id "
-    "WHERE p.campaign_id = %s AND p.gtin = %s"
-)
+
+@cache
+def _product_sql(vendor: str) -> str:
+    return (f"SELECT {sql.columns(Product, 'p')}, {sql.columns(Kind, 'k')} "  # noqa: S608
+            "FROM catalog_product p JOIN catalog_kind k ON k.id = p.kind_id "
+            "WHERE p.campaign_id = %s AND p.gtin = %s")
 
 
 def product_by_gtin(campaign: Any, gtin: str) -> Product | None:
     """The register's entry for a GTIN, with its kind, in one plain query (scanned at the till
     on every sale: bench/RESULTS.md)."""
-    row = sql.fetch_one(_PRODUCT_SQL, [campaign.pk, gtin])
+    row = sql.fetch_one(_product_sql(connection.vendor), [campaign.pk, gtin])
     if row is None:
         return None
-    kind = Kind(id=row[10], campaign_id=campaign.pk, category_code=row[11],
-                category_name=row[12], name=row[13], requires_gtin=bool(row[14]),
-                max_grade=row[15], active=bool(row[16]), order=row[17])
-    product = Product(id=row[0], campaign_id=campaign.pk, gtin=row[1], brand=row[2],
-                      model=row[3], kind=kind, label_type=row[4], grade=row[5],
-                      listed=bool(row[6]), delist_reason=row[7], added_in_id=row[8],
-                      changed_in_id=row[9])
-    for obj in (kind, product):
-        obj._state.adding = False
+    split = sql.width(Product)
+    product = sql.instance(Product, row[:split])
+    product.kind = sql.instance(Kind, row[split:])
     return product
 
 

@@ -294,11 +294,11 @@ def _apply_payment(*, redemption_id: int, result: payments.PaymentResult) -> Red
     redemption = rows[0]
     if redemption.state != RedemptionState.PENDING or result.state == "pending":
         return redemption
-    campaign, release = redemption.campaign_id, sql.load(Release, "id = %s",
-                                                         [redemption.release_id])[0]
+    campaign = redemption.campaign_id
     now = clock.now()
     ref = f"redemption:{redemption.pk}"
     if result.succeeded:
+        release = sql.load(Release, "id = %s", [redemption.release_id])[0]
         if not sql.execute("UPDATE vouchers_voucher SET used_at = %s WHERE id = %s "
                            "AND used_at IS NULL", [sql.db_time(now), redemption.voucher_id]):
             raise VoucherUsed("这张消费券已经使用过")  # pragma: no cover - constraint prevents

@@ -12,30 +12,17 @@ import dataclasses
 import pytest
 
 from huiquan.campaigns.selectors import release_balance
-from huiquan.core.errors import DomainError
 from huiquan.ledger.models import LedgerTransaction
 from huiquan.merchants.services import suspend_merchant
 from huiquan.redemptions import scan as scanning
 from huiquan.redemptions.models import Redemption, RedemptionLine
 from huiquan.redemptions.services import redeem_voucher
-from tests.merchant_fixtures import aircon, code_of
+from tests.merchant_fixtures import aircon, code_of, error_code, redeem_at
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def shop(make_merchant, catalog):  # type: ignore[no-untyped-def]
-    return make_merchant()
 
-
-def _redeem(shop, voucher, lines, **kw):  # type: ignore[no-untyped-def]
-    return redeem_voucher(actor=shop.till_user, payment_code=code_of(voucher), lines=lines, **kw)
-
-
-def _code(call) -> str:  # type: ignore[no-untyped-def]
-    with pytest.raises(DomainError) as info:
-        call()
-    return info.value.code
 
 
 @pytest.fixture
@@ -72,7 +59,7 @@ def test_a_stale_read_of_money_does_not_grant_a_subsidy(shop, holder, open_relea
     person = holder()
     before_tx = LedgerTransaction.objects.count()
     stale_scan(pool_fen=10**12)  # the read "saw" plenty
-    assert _code(lambda: _redeem(shop, person.voucher, [aircon(1_000_000)])) == "POOL_EXHAUSTED"
+    assert error_code(lambda: redeem_at(shop, person.voucher, [aircon(1_000_000)])) == "POOL_EXHAUSTED"
     _nothing_written(before_tx)
     assert release_balance(open_release) == 50_000
 
@@ -82,7 +69,7 @@ def test_a_merchant_suspended_after_the_read_is_refused_in_the_transaction(  # t
     person = holder()
     before_tx = LedgerTransaction.objects.count()
     stale_scan(after=lambda: suspend_merchant(merchant=shop, actor=reviewer, reason="抽查异常"))
-    assert _code(lambda: _redeem(shop, person.voucher, [aircon()])) == "MERCHANT_SUSPENDED"
+    assert error_code(lambda: redeem_at(shop, person.voucher, [aircon()])) == "MERCHANT_SUSPENDED"
     _nothing_written(before_tx)
 
 
@@ -91,15 +78,15 @@ def test_a_redemption_made_elsewhere_after_the_read_is_refused(shop, holder, mak
     person = holder()
     other = make_merchant()
     # Another till completes a sale for the same person between this till's read and its lock.
-    stale_scan(after=lambda: _redeem(other, person.voucher, [aircon()]))
-    assert _code(lambda: _redeem(shop, person.voucher, [aircon()])) == "VOUCHER_USED"
+    stale_scan(after=lambda: redeem_at(other, person.voucher, [aircon()]))
+    assert error_code(lambda: redeem_at(shop, person.voucher, [aircon()])) == "VOUCHER_USED"
     assert Redemption.objects.filter(state="completed").count() == 1
 
 
 def test_sales_without_a_key_are_never_taken_for_replays(shop, holder):  # type: ignore[no-untyped-def]
     first, second = holder(), holder()
-    a = _redeem(shop, first.voucher, [aircon()])
-    b = _redeem(shop, second.voucher, [aircon()])
+    a = redeem_at(shop, first.voucher, [aircon()])
+    b = redeem_at(shop, second.voucher, [aircon()])
     assert a.pk != b.pk and a.consumer_id != b.consumer_id
     assert Redemption.objects.filter(state="completed").count() == 2
 
@@ -113,20 +100,20 @@ def test_a_replay_is_answered_even_after_the_code_rotated(shop, holder, clock): 
     again = redeem_voucher(actor=shop.till_user, payment_code=code, lines=[aircon()],
                            idempotency_key="till-7-xyz")
     assert again.pk == first.pk
-    assert _code(lambda: redeem_voucher(actor=shop.till_user, payment_code=code,
+    assert error_code(lambda: redeem_voucher(actor=shop.till_user, payment_code=code,
                                         lines=[aircon()])) == "PAYMENT_CODE_INVALID"
 
 
 def test_another_merchants_key_is_not_a_replay(shop, holder, make_merchant):  # type: ignore[no-untyped-def]
     first, second = holder(), holder()
     other = make_merchant()
-    a = _redeem(shop, first.voucher, [aircon()], idempotency_key="same-key")
-    b = _redeem(other, second.voucher, [aircon()], idempotency_key="same-key")
+    a = redeem_at(shop, first.voucher, [aircon()], idempotency_key="same-key")
+    b = redeem_at(other, second.voucher, [aircon()], idempotency_key="same-key")
     assert a.pk != b.pk and b.merchant_id == other.pk
 
 
 def test_someone_who_is_not_staff_gets_the_tills_refusal(holder, make_user, catalog):  # type: ignore[no-untyped-def]
     person = holder()
     stranger = make_user("bureau", username="stranger")
-    assert _code(lambda: redeem_voucher(actor=stranger, payment_code=code_of(person.voucher),
+    assert error_code(lambda: redeem_voucher(actor=stranger, payment_code=code_of(person.voucher),
                                         lines=[aircon()])) == "MERCHANT_NOT_APPROVED"

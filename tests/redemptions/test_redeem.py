@@ -8,27 +8,12 @@ from huiquan.core.errors import DomainError
 from huiquan.ledger.selectors import reconcile
 from huiquan.redemptions.models import Redemption, RedemptionState
 from huiquan.redemptions.services import redeem_voucher
-from tests.merchant_fixtures import aircon, code_of, sofa_line
-
-
-@pytest.fixture
-def shop(make_merchant, catalog):  # type: ignore[no-untyped-def]
-    return make_merchant()
-
-
-def _redeem(shop, voucher, lines, **kw):  # type: ignore[no-untyped-def]
-    return redeem_voucher(actor=shop.till_user, payment_code=code_of(voucher), lines=lines, **kw)
-
-
-def _code(call) -> str:  # type: ignore[no-untyped-def]
-    with pytest.raises(DomainError) as info:
-        call()
-    return info.value.code
+from tests.merchant_fixtures import aircon, code_of, error_code, redeem_at, sofa_line
 
 
 def test_aircon_and_sofa_get_ten_percent_and_the_voucher_is_used(shop, holder, campaign):  # type: ignore[no-untyped-def]
     person = holder()
-    r = _redeem(shop, person.voucher, [aircon(500_000, 20_000), sofa_line(campaign, 300_000)])
+    r = redeem_at(shop, person.voucher, [aircon(500_000, 20_000), sofa_line(campaign, 300_000)])
     assert r.state == RedemptionState.COMPLETED
     assert r.eligible_final_fen == 780_000
     assert r.subsidy_fen == 78_000  # R-USE-2: 10 % of the final price after discounts
@@ -39,36 +24,36 @@ def test_aircon_and_sofa_get_ten_percent_and_the_voucher_is_used(shop, holder, c
 
 
 def test_subsidy_is_capped_at_two_thousand_yuan(shop, holder):  # type: ignore[no-untyped-def]
-    r = _redeem(shop, holder().voucher, [aircon(3_000_000)])
+    r = redeem_at(shop, holder().voucher, [aircon(3_000_000)])
     assert r.subsidy_fen == 200_000
 
 
 def test_other_goods_are_paid_but_not_subsidised(shop, holder):  # type: ignore[no-untyped-def]
-    r = _redeem(shop, holder().voucher, [aircon(100_000), {"other": True, "description": "电热水壶",
+    r = redeem_at(shop, holder().voucher, [aircon(100_000), {"other": True, "description": "电热水壶",
                                                              "quantity": 1, "unit_price_fen": 9_900}])
     assert (r.eligible_final_fen, r.subsidy_fen, r.consumer_pays_fen) == (100_000, 10_000, 99_900)
 
 
 def test_second_redemption_of_the_same_person_is_refused(shop, holder):  # type: ignore[no-untyped-def]
     person = holder()
-    _redeem(shop, person.voucher, [aircon()])
-    assert _code(lambda: _redeem(shop, person.voucher, [aircon()])) == "VOUCHER_USED"
+    redeem_at(shop, person.voucher, [aircon()])
+    assert error_code(lambda: redeem_at(shop, person.voucher, [aircon()])) == "VOUCHER_USED"
 
 
 def test_a_rotated_payment_code_is_refused(shop, holder, clock):  # type: ignore[no-untyped-def]
     person = holder()
     old = code_of(person.voucher)
     clock.advance(minutes=3)
-    assert _code(lambda: redeem_voucher(actor=shop.till_user, payment_code=old,
+    assert error_code(lambda: redeem_voucher(actor=shop.till_user, payment_code=old,
                                         lines=[aircon()])) == "PAYMENT_CODE_INVALID"
-    assert _code(lambda: redeem_voucher(actor=shop.till_user, payment_code="HQ99999-123456",
+    assert error_code(lambda: redeem_voucher(actor=shop.till_user, payment_code="HQ99999-123456",
                                         lines=[aircon()])) == "PAYMENT_CODE_INVALID"
 
 
 def test_an_expired_voucher_is_refused(shop, holder, clock):  # type: ignore[no-untyped-def]
     person = holder()
     clock.set(person.voucher.valid_until.isoformat())
-    assert _code(lambda: _redeem(shop, person.voucher, [aircon()])) == "VOUCHER_EXPIRED"
+    assert error_code(lambda: redeem_at(shop, person.voucher, [aircon()])) == "VOUCHER_EXPIRED"
 
 
 @pytest.mark.parametrize(("line", "code"), [
@@ -82,7 +67,7 @@ def test_an_expired_voucher_is_refused(shop, holder, clock):  # type: ignore[no-
 ])
 def test_bad_lines_are_refused_and_nothing_is_written(shop, holder, line, code):  # type: ignore[no-untyped-def]
     person = holder()
-    assert _code(lambda: _redeem(shop, person.voucher, [line])) == code
+    assert error_code(lambda: redeem_at(shop, person.voucher, [line])) == code
     assert not Redemption.objects.exists()
     person.voucher.refresh_from_db()
     assert person.voucher.used_at is None
@@ -93,17 +78,17 @@ def test_a_grade_three_model_is_not_eligible(shop, holder, campaign, bureau):  #
 
     Product.objects.filter(gtin="6900000000014").update(grade=3)
     with pytest.raises(DomainError) as info:
-        _redeem(shop, holder().voucher, [aircon()])
+        redeem_at(shop, holder().voucher, [aircon()])
     assert info.value.code == "NOT_ELIGIBLE_GOODS"
     assert "能效等级 3 级" in info.value.message
 
 
-def test_untrained_or_unapproved_merchant_cannot_redeem(make_merchant, catalog, holder):  # type: ignore[no-untyped-def]
+def test_untrained_or_unapproved_merchant_cannotredeem_at(make_merchant, catalog, holder):  # type: ignore[no-untyped-def]
     person = holder()
     untrained = make_merchant(trained=False)
-    assert _code(lambda: _redeem(untrained, person.voucher, [aircon()])) == "MERCHANT_NOT_TRAINED"
+    assert error_code(lambda: redeem_at(untrained, person.voucher, [aircon()])) == "MERCHANT_NOT_TRAINED"
     pending = make_merchant(approved=False, trained=False)
-    assert _code(lambda: _redeem(pending, person.voucher, [aircon()])) == "MERCHANT_NOT_APPROVED"
+    assert error_code(lambda: redeem_at(pending, person.voucher, [aircon()])) == "MERCHANT_NOT_APPROVED"
 
 
 def test_pool_shorter_than_the_subsidy_is_refused(shop, holder, open_release):  # type: ignore[no-untyped-def]
@@ -111,8 +96,8 @@ def test_pool_shorter_than_the_subsidy_is_refused(shop, holder, open_release):  
 
     book_redemptions(open_release, 300_000_00 - 50_000)  # leaves 500 yuan in the release
     person = holder()
-    assert _code(lambda: _redeem(shop, person.voucher, [aircon(1_000_000)])) == "POOL_EXHAUSTED"
-    r = _redeem(shop, person.voucher, [aircon(500_000)])  # exactly what is left
+    assert error_code(lambda: redeem_at(shop, person.voucher, [aircon(1_000_000)])) == "POOL_EXHAUSTED"
+    r = redeem_at(shop, person.voucher, [aircon(500_000)])  # exactly what is left
     assert r.subsidy_fen == 50_000
 
 
@@ -126,13 +111,13 @@ def test_payment_failure_releases_the_reservation_and_keeps_the_voucher(shop, ho
     price = 100_049
     while (price - price // 10) % 100 != 44:
         price += 1
-    assert _code(lambda: _redeem(shop, person.voucher, [aircon(price)])) == "PAYMENT_FAILED"
+    assert error_code(lambda: redeem_at(shop, person.voucher, [aircon(price)])) == "PAYMENT_FAILED"
     r = Redemption.objects.get()
     assert r.state == RedemptionState.FAILED
     assert release_balance(open_release) == before
     person.voucher.refresh_from_db()
     assert person.voucher.used_at is None
-    again = _redeem(shop, person.voucher, [aircon(100_000)])
+    again = redeem_at(shop, person.voucher, [aircon(100_000)])
     assert again.state == RedemptionState.COMPLETED
     assert reconcile(campaign).ok, reconcile(campaign).table()
 
@@ -144,7 +129,7 @@ def test_timeout_stays_pending_until_the_provider_answers(shop, holder, clock, c
     price = 100_000
     while (price - price // 10) % 100 != 55:
         price += 1
-    r = _redeem(shop, person.voucher, [aircon(price)])
+    r = redeem_at(shop, person.voucher, [aircon(price)])
     assert r.state == RedemptionState.PENDING
     assert reconcile(campaign).ok
     clock.advance(minutes=2)
@@ -156,9 +141,9 @@ def test_timeout_stays_pending_until_the_provider_answers(shop, holder, clock, c
 
 def test_double_clicked_confirm_gives_one_redemption(shop, holder):  # type: ignore[no-untyped-def]
     person = holder()
-    first = _redeem(shop, person.voucher, [aircon()], idempotency_key="till-1-abc")
-    second = _redeem(shop, person.voucher, [aircon()], idempotency_key="till-1-abc")
+    first = redeem_at(shop, person.voucher, [aircon()], idempotency_key="till-1-abc")
+    second = redeem_at(shop, person.voucher, [aircon()], idempotency_key="till-1-abc")
     assert first.pk == second.pk
     assert Redemption.objects.count() == 1
-    assert _code(lambda: _redeem(shop, person.voucher, [aircon(123_400)],
+    assert error_code(lambda: redeem_at(shop, person.voucher, [aircon(123_400)],
                                  idempotency_key="till-1-abc")) == "IDEMPOTENCY_MISMATCH"
