@@ -143,14 +143,18 @@ def open_release(campaign, finance, bureau, clock):  # type: ignore[no-untyped-d
 
 @pytest.fixture(autouse=True)
 def _forget_sold_out():  # type: ignore[no-untyped-def]
-    """Release ids are reused between tests; production never reuses them."""
+    """Release, campaign and version ids are reused between tests; production never reuses
+    them."""
+    from huiquan.catalog import selectors as catalog
     from huiquan.consumers import services as consumer_services
     from huiquan.vouchers import services
 
-    for memo in (services._sold_out, services._campaign_cache, consumer_services._token_cache):
+    memos = (services._sold_out, services._campaign_cache, consumer_services._token_cache,
+             catalog._memo)
+    for memo in memos:
         memo.clear()
     yield
-    for memo in (services._sold_out, services._campaign_cache, consumer_services._token_cache):
+    for memo in memos:
         memo.clear()
 
 

@@ -19,16 +19,58 @@ def _product_sql(vendor: str) -> str:
             "WHERE p.campaign_id = %s AND p.gtin = %s")
 
 
-def product_by_gtin(campaign: Any, gtin: str) -> Product | None:
-    """The register's entry for a GTIN, with its kind, in one plain query (scanned at the till
-    on every sale: bench/RESULTS.md)."""
-    row = sql.fetch_one(_product_sql(connection.vendor), [campaign.pk, gtin])
+def _read_product(campaign_id: int, gtin: str) -> Product | None:
+    row = sql.fetch_one(_product_sql(connection.vendor), [campaign_id, gtin])
     if row is None:
         return None
     split = sql.width(Product)
     product = sql.instance(Product, row[:split])
     product.kind = sql.instance(Kind, row[split:])
     return product
+
+
+# The till looks the same few appliances up all day. The register changes only through numbered
+# versions (services._new_version: every listing, delisting and kind switch makes one), so an
+# entry read while version N was the newest stays right for as long as N is. A caller that has
+# read the newest number in the same statement as the rest of its scan passes it as ``version``;
+# the entry is then taken from this process's memo, filed under that number. Only entries that
+# exist are kept (a GTIN not found is read again), never more than _MEMO_SIZE. Entries are shared:
+# callers must not change them.
+_MEMO_SIZE = 4096
+_memo: dict[tuple[str, int, int, Any], Any] = {}
+
+
+def _remembered(key: tuple[str, int, int, Any], read: Any) -> Any:
+    found = _memo.get(key)
+    if found is None:
+        found = read()
+        if found is not None:
+            if len(_memo) >= _MEMO_SIZE:
+                _memo.clear()
+            _memo[key] = found
+    return found
+
+
+def product_by_gtin(campaign: Any, gtin: str, *, version: int | None = None) -> Product | None:
+    """The register's entry for a GTIN, with its kind, in one plain query (scanned at the till
+    on every sale: bench/RESULTS.md); with ``version`` (the newest catalogue version's number,
+    just read) from the memo above when it is there."""
+    if version is None:
+        return _read_product(campaign.pk, gtin)
+    product: Product | None = _remembered(("product", campaign.pk, version, gtin),
+                                          lambda: _read_product(campaign.pk, gtin))
+    return product
+
+
+def kind_by_id(campaign: Any, kind_id: int, *, version: int | None = None) -> Kind | None:
+    """A kind of this campaign (None for another campaign's or no kind); ``version`` as above."""
+    def read() -> Kind | None:
+        return Kind.objects.filter(campaign_id=campaign.pk, pk=kind_id).first()
+
+    if version is None:
+        return read()
+    kind: Kind | None = _remembered(("kind", campaign.pk, version, kind_id), read)
+    return kind
 
 
 def kinds_of(campaign: Any, *, active_only: bool = False) -> list[Kind]:

@@ -37,6 +37,7 @@ class CampaignTerms:
     pk: int
     subsidy_rate_percent: int
     subsidy_cap_fen: int
+    catalog_version: int = 0  # the newest catalogue version's number, read with the till
 
 
 @dataclass(frozen=True)
@@ -61,9 +62,10 @@ class Till:
 TILL_COLUMNS = (
     "m.id, m.campaign_id, m.legal_name, m.state, m.state_reason, m.categories, "
     "c.subsidy_rate_percent, c.subsidy_cap_fen, "
-    "EXISTS (SELECT 1 FROM merchants_training t WHERE t.merchant_id = m.id)"
+    "EXISTS (SELECT 1 FROM merchants_training t WHERE t.merchant_id = m.id), "
+    "(SELECT MAX(v.number) FROM catalog_catalogversion v WHERE v.campaign_id = m.campaign_id)"
 )
-TILL_WIDTH = 9  # columns in TILL_COLUMNS
+TILL_WIDTH = 10  # columns in TILL_COLUMNS
 TILL_FROM = (
     "merchants_merchantstaff s JOIN merchants_merchant m ON m.id = s.merchant_id "
     "JOIN campaigns_campaign c ON c.id = m.campaign_id"
@@ -71,10 +73,12 @@ TILL_FROM = (
 
 
 def till_from_row(row: Sequence[Any]) -> Till:
-    pk, campaign_id, name, state, reason, categories, rate, cap, trained = row[:TILL_WIDTH]
+    pk, campaign_id, name, state, reason, categories, rate, cap, trained, version = (
+        row[:TILL_WIDTH])
     return Till(pk=pk, campaign_id=campaign_id, legal_name=name, state=state,
                 state_reason=reason, categories=list(sql.json_value(categories) or []),
-                trained=bool(trained), campaign=CampaignTerms(campaign_id, rate, cap))
+                trained=bool(trained),
+                campaign=CampaignTerms(campaign_id, rate, cap, int(version or 0)))
 
 
 def till_of(user: Any) -> Till | None:

@@ -76,7 +76,8 @@ def _int(value: Any, what: str, position: int) -> int:
     raise PriceInvalid(f"第 {position} 行：{what}必须是整数（分）")
 
 
-def _line(campaign: Any, merchant: Any, raw: dict[str, Any], position: int) -> PricedLine:
+def _line(campaign: Any, merchant: Any, raw: dict[str, Any], position: int,
+          version: int | None) -> PricedLine:
     quantity = _int(raw.get("quantity", 1), "数量", position)
     unit = _int(raw.get("unit_price_fen"), "单价", position)
     discount = _int(raw.get("discount_fen", 0) or 0, "优惠", position)
@@ -101,7 +102,7 @@ def _line(campaign: Any, merchant: Any, raw: dict[str, Any], position: int) -> P
     kind: Kind | None
     if gtin_text:
         gtin = normalise_gtin(gtin_text)
-        product = catalog.product_by_gtin(campaign, gtin)
+        product = catalog.product_by_gtin(campaign, gtin, version=version)
         if product is None:
             raise NotEligibleGoods(f"第 {position} 行：商品条码 {gtin} 不在补贴产品目录中"
                                    "（目录只收录能效/水效 1–2 级的家电）")
@@ -114,7 +115,7 @@ def _line(campaign: Any, merchant: Any, raw: dict[str, Any], position: int) -> P
     else:
         gtin = ""
         kind_id = raw.get("kind_id")
-        kind = (Kind.objects.filter(campaign_id=campaign.pk, pk=kind_id).first()
+        kind = (catalog.kind_by_id(campaign, int(kind_id), version=version)
                 if isinstance(kind_id, int) or (isinstance(kind_id, str) and kind_id.isdigit())
                 else None)
         if kind is None:
@@ -131,13 +132,16 @@ def _line(campaign: Any, merchant: Any, raw: dict[str, Any], position: int) -> P
     return PricedLine(position, kind, product, gtin, description, quantity, unit, discount, True)
 
 
-def quote(*, campaign: Any, merchant: Any, lines: list[dict[str, Any]]) -> Quote:
-    """Check every line and compute the subsidy; raises a coded error on the first bad line."""
+def quote(*, campaign: Any, merchant: Any, lines: list[dict[str, Any]],
+          catalog_version: int | None = None) -> Quote:
+    """Check every line and compute the subsidy; raises a coded error on the first bad line.
+    ``catalog_version``: the newest catalogue version's number, read just now with the till
+    (the register's entries may then come from catalog.selectors' memo)."""
     if not isinstance(lines, list) or not lines:
         raise PriceInvalid("请至少录入一件商品", code="LINES_REQUIRED")
     if len(lines) > MAX_LINES:
         raise PriceInvalid(f"一次最多录入 {MAX_LINES} 件商品", code="LINE_INVALID")
-    priced = [_line(campaign, merchant, raw if isinstance(raw, dict) else {}, i)
+    priced = [_line(campaign, merchant, raw if isinstance(raw, dict) else {}, i, catalog_version)
               for i, raw in enumerate(lines, start=1)]
     eligible = sum(p.final_fen for p in priced if p.eligible)
     total = sum(p.final_fen for p in priced)

@@ -30,7 +30,7 @@ def scan_sql(vendor: str) -> str:
     return (
         f"SELECT {TILL_COLUMNS}, "  # noqa: S608 - fixed SQL fragments, values are parameters
         "(SELECT id FROM redemptions_redemption WHERE merchant_id = m.id "
-        "AND idempotency_key = %s AND idempotency_key <> ''), "
+        "AND idempotency_key = %s AND NOT (idempotency_key = '')), "  # the partial index's words
         "EXISTS (SELECT 1 FROM redemptions_redemption r WHERE r.consumer_id = v.consumer_id "
         "AND r.campaign_id = v.campaign_id AND r.state IN (%s, %s)), "
         "(SELECT COALESCE(SUM(a.balance_fen), 0) FROM ledger_account a "

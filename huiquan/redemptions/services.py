@@ -135,7 +135,8 @@ def redeem_voucher(*, actor: Any, payment_code: str, lines: list[dict[str, Any]]
     voucher = scan.voucher
     if voucher is None:
         raise PaymentCodeInvalid("付款码无效或已过期：付款码每分钟更新，请顾客刷新后重新出示")
-    quote = pricing.quote(campaign=till.campaign, merchant=till, lines=lines)
+    quote = pricing.quote(campaign=till.campaign, merchant=till, lines=lines,
+                          catalog_version=till.campaign.catalog_version)
     _precheck(till, scan, quote)
     digest = _body_hash(payment_code, lines)
     try:

@@ -6,15 +6,32 @@ release-day rush most of the time is spent asleep while the lock is free. Here e
 transaction (BEGIN IMMEDIATE) first takes an exclusive flock on a file beside the database and
 releases it at COMMIT/ROLLBACK: waiting writers are woken the moment the lock is free. The busy
 timeout stays as a second guard for writes made outside transactions.
+
+Django's cursor also rewrites every statement's ``%s`` placeholders to SQLite's ``?`` with a
+regular expression, on every execution; the same few statements run over and over on release
+day, so the rewritten text is remembered (``_qmark``).
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+from functools import lru_cache
 from typing import Any
 
 from django.db.backends.sqlite3 import base
+
+
+@lru_cache(maxsize=4096)
+def _qmark(query: str) -> str:
+    return base.FORMAT_QMARK_REGEX.sub("?", query).replace("%%", "%")
+
+
+class CursorWrapper(base.SQLiteCursorWrapper):
+    def convert_query(self, query: str, *, param_names: Any = None) -> str:
+        if param_names is None:
+            return _qmark(query)
+        return super().convert_query(query, param_names=param_names)  # type: ignore[misc,no-any-return]
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -22,6 +39,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
         super().__init__(*args, **kwargs)
         self._writelock_fd: int | None = None
         self._writelock_held = False
+
+    def create_cursor(self, name: Any = None) -> Any:
+        return self.connection.cursor(factory=CursorWrapper)
 
     def _writelock_acquire(self) -> None:
         if self.is_in_memory_db():
