@@ -132,14 +132,15 @@ _db = dj_database_url.parse(DATABASE_URL, conn_max_age=0 if _TESTING else 600,
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # Writers queue instead of failing with "database is locked": WAL, a busy timeout and
     # BEGIN IMMEDIATE for every transaction (ARCHITECTURE.md, Stack), and a kernel lock so a
-    # waiting writer wakes as soon as the lock is free (huiquan/core/sqlite/base.py).
+    # waiting writer wakes as soon as the lock is free; checkpoints after COMMIT, outside that
+    # lock, SQLite's own only as a backstop (huiquan/core/sqlite/base.py: BACKSTOP_PAGES).
     _db["ENGINE"] = "huiquan.core.sqlite"
     _db["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-            "PRAGMA mmap_size=268435456;"
+            "PRAGMA mmap_size=268435456; PRAGMA wal_autocheckpoint=10000;"
         ),
     }
     # Tests need a file (not :memory:) so real threads share one database.

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, TypeVar
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.utils.dateparse import parse_datetime
 
 from huiquan.core.locks import waiting_for_locks
@@ -91,13 +91,14 @@ def width(model: type[models.Model]) -> int:
 def instance(model: type[M], values: Sequence[Any]) -> M:
     """A saved instance of ``model`` from its columns (as ``columns`` lists them), converted as
     the ORM converts them."""
-    _, names, converters = _plan(model, connection.vendor)
+    db = connections[DEFAULT_DB_ALIAS]  # once: each use of the `connection` proxy looks it up
+    _, names, converters = _plan(model, db.vendor)
     converted = []
     for value, (column, funcs) in zip(values, converters, strict=True):
         for func in funcs:
-            value = func(value, column, connection)
+            value = func(value, column, db)
         converted.append(value)
-    return model.from_db(connection.alias, names, converted)
+    return model.from_db(db.alias, names, converted)
 
 
 def load(model: type[M], where: str, params: Sequence[Any], *, lock: bool = False) -> list[M]:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Header, Router, Schema, Status
+from ninja import Header, Router, Status
 from pydantic import BaseModel
 
 from huiquan.consumers.auth import bearer
@@ -38,7 +38,7 @@ class RedemptionIn(BaseModel):
     lines: list[LineIn]
 
 
-class LineOut(Schema):
+class LineOut(BaseModel):
     id: int
     description: str
     gtin: str
@@ -50,7 +50,7 @@ class LineOut(Schema):
     returned_quantity: int
 
 
-class ReturnOut(Schema):
+class ReturnOut(BaseModel):
     id: int
     created_at: datetime
     returned_final_fen: int
@@ -60,7 +60,7 @@ class ReturnOut(Schema):
     refund_state: str
 
 
-class RedemptionOut(Schema):
+class RedemptionOut(BaseModel):
     id: int
     state: str
     merchant: str

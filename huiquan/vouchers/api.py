@@ -49,7 +49,7 @@ class ClaimIn(BaseModel):
     coord_system: str = "wgs84"
 
 
-class VoucherOut(Schema):
+class VoucherOut(BaseModel):
     id: int
     release_id: int
     claimed_at: datetime
