@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import time
 from functools import lru_cache
 from typing import Any
@@ -94,7 +95,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self._checkpointed_at = now
         try:
             row = self.connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        except base.Database.OperationalError:  # another process is checkpointing right now
+        except sqlite3.OperationalError:  # another process is checkpointing right now
             return None
         return tuple(row) if row else None  # type: ignore[return-value]
 
