@@ -176,9 +176,10 @@ TOKEN_CACHE_SECONDS = 10.0
 _token_cache: dict[str, tuple[float, Any, Any]] = {}
 
 
-def cached_user_for_token(raw: str) -> User | None:
-    """The user of a token from this process's memory only (None: ask the database)."""
-    key = crypto.keyed_hash("token", raw)
+def cached_user_for_token(raw: str, key: str | None = None) -> User | None:
+    """The user of a token from this process's memory only (None: ask the database); ``key``:
+    the token's keyed hash, when the caller has it already."""
+    key = key or crypto.keyed_hash("token", raw)
     cached = _token_cache.get(key)
     if cached is not None:
         stored_at, user, expires_at = cached
@@ -191,10 +192,10 @@ def cached_user_for_token(raw: str) -> User | None:
 def user_for_token(raw: str) -> User | None:
     if not raw:
         return None
-    user = cached_user_for_token(raw)
+    key = crypto.keyed_hash("token", raw)
+    user = cached_user_for_token(raw, key)
     if user is not None:
         return user
-    key = crypto.keyed_hash("token", raw)
     # Plain SQL (huiquan.core.sql): a till or a claimant whose token is not cached yet pays for
     # this on the rush path, where the ORM's query building cost more than the query.
     row = sql.fetch_one(_token_sql(connection.vendor), [key, sql.db_time(clock.now())],

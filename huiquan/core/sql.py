@@ -53,8 +53,12 @@ def fetch_one(sql: str, params: Sequence[Any], *, times: Collection[int] = ()
 
 
 def db_time(value: datetime) -> Any:
-    """A datetime as the database stores it (a parameter for plain SQL)."""
-    return connection.ops.adapt_datetimefield_value(value)
+    """A datetime as the database stores it (a parameter for plain SQL). SQLite: the text
+    Django's adapter writes (naive UTC), without its generic checks — on every claim and scan."""
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor == "sqlite" and isinstance(value, datetime) and value.tzinfo is not None:
+        return str(value.astimezone(UTC).replace(tzinfo=None))
+    return db.ops.adapt_datetimefield_value(value)
 
 
 def for_update() -> str:

@@ -7,6 +7,7 @@ money or audit bug, so each is compared with the ORM on the same row."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -79,3 +80,14 @@ def test_load_with_lock_works_inside_a_transaction(make_user) -> None:  # type: 
     with transaction.atomic():
         locked = sql.load(User, "id = %s", [user.pk], lock=True)
     assert [u.pk for u in locked] == [user.pk]
+
+
+@pytest.mark.parametrize("moment", [
+    datetime(2024, 6, 21, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
+    datetime(2024, 6, 21, 2, 0, 0, 123456, tzinfo=UTC),
+    datetime(2024, 12, 31, 23, 59, 59, 999999, tzinfo=ZoneInfo("Asia/Shanghai")),
+])
+def test_db_time_writes_what_the_orm_writes(moment):  # type: ignore[no-untyped-def]
+    from django.db import connection
+
+    assert sql.db_time(moment) == connection.ops.adapt_datetimefield_value(moment)
