@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
@@ -35,6 +36,10 @@ class ReadOnlyRoleMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if (
             request.method not in SAFE_METHODS
+            # request.user comes from the session: without a session cookie it is anonymous, and
+            # loading it would cost a session look-up on every claim and till scan (bearer
+            # tokens are checked by the API and the services)
+            and settings.SESSION_COOKIE_NAME in request.COOKIES
             and role_of(request.user) in READ_ONLY_ROLES
             and not request.path.startswith(READ_ONLY_EXEMPT)
         ):

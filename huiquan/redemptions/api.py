@@ -9,10 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Header, Router, Status
+from ninja import Router, Status
 from pydantic import BaseModel
 
 from huiquan.consumers.auth import bearer
+from huiquan.core.api_headers import idempotency_key, idempotency_key_doc
 from huiquan.core.errors import PermissionRefused
 from huiquan.merchants.selectors import merchant_of
 from huiquan.redemptions import selectors, services
@@ -107,12 +108,12 @@ def _merchant(request: HttpRequest) -> Any:
 
 
 @router.post("/merchant/redemptions", response={201: RedemptionOut, 202: RedemptionOut},
-             auth=bearer, summary="核销：扫付款码 + 商品明细")
-def redeem(request: HttpRequest, payload: RedemptionIn,
-           idempotency_key: str | None = Header(default=None, alias="Idempotency-Key")) -> Any:
+             auth=bearer, summary="核销：扫付款码 + 商品明细", openapi_extra=idempotency_key_doc())
+def redeem(request: HttpRequest, payload: RedemptionIn) -> Any:
     redemption = services.redeem_voucher(
         actor=request.user, payment_code=payload.payment_code,
-        lines=[line.model_dump() for line in payload.lines], idempotency_key=idempotency_key)
+        lines=[line.model_dump() for line in payload.lines],
+        idempotency_key=idempotency_key(request))
     view = selectors.view_for_merchant(redemption.merchant_id, redemption.pk)
     return Status(201 if view.redemption.state == "completed" else 202, redemption_out(view))
 
@@ -139,13 +140,11 @@ class ReturnIn(BaseModel):
 
 
 @router.post("/merchant/redemptions/{redemption_id}/returns", response={201: ReturnOut},
-             auth=bearer, summary="退货（全部或部分）")
-def create_return(request: HttpRequest, redemption_id: int, payload: ReturnIn,
-                  idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
-                  ) -> Any:
+             auth=bearer, summary="退货（全部或部分）", openapi_extra=idempotency_key_doc())
+def create_return(request: HttpRequest, redemption_id: int, payload: ReturnIn) -> Any:
     _merchant(request)
     goods_return = services.return_goods(
         actor=request.user, redemption_id=redemption_id, reason=payload.reason,
         items=[i.model_dump() for i in payload.items] if payload.items is not None else None,
-        idempotency_key=idempotency_key)
+        idempotency_key=idempotency_key(request))
     return Status(201, return_out(goods_return))

@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Header, Router, Schema, Status
+from ninja import Router, Schema, Status
 from pydantic import BaseModel
 
 from huiquan.campaigns.selectors import current_campaign
 from huiquan.consumers.api import require_consumer
 from huiquan.consumers.auth import bearer
+from huiquan.core.api_headers import idempotency_key, idempotency_key_doc
 from huiquan.core.errors import NotFound
 from huiquan.vouchers import paycode, selectors, services
 from huiquan.vouchers.models import Voucher
@@ -83,14 +84,12 @@ def campaign_current(request: HttpRequest) -> Any:
 
 
 @router.post("/releases/{release_id}/claims", response={201: VoucherOut}, auth=bearer,
-             summary="领取消费券")
-def claim(request: HttpRequest, release_id: int, payload: ClaimIn,
-          idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
-          ) -> Any:
+             summary="领取消费券", openapi_extra=idempotency_key_doc())
+def claim(request: HttpRequest, release_id: int, payload: ClaimIn) -> Any:
     consumer = require_consumer(request)
     voucher = services.claim_voucher(consumer=consumer, release_id=release_id, lat=payload.lat,
                                      lng=payload.lng, coord_system=payload.coord_system,
-                                     idempotency_key=idempotency_key)
+                                     idempotency_key=idempotency_key(request))
     return Status(201, voucher_out(voucher))
 
 

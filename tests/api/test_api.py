@@ -144,6 +144,17 @@ def test_the_openapi_document_lists_the_endpoints(client):
         assert path in paths
 
 
+def test_the_openapi_document_names_the_idempotency_key_of_each_write(client):
+    paths = client.get(f"{API}/openapi.json").json()["paths"]
+    writes = [("/api/v1/releases/{release_id}/claims", ["release_id"]),
+              ("/api/v1/merchant/redemptions", []),
+              ("/api/v1/merchant/redemptions/{redemption_id}/returns", ["redemption_id"])]
+    for path, path_params in writes:
+        params = paths[path]["post"]["parameters"]
+        assert {(p["in"], p["name"]) for p in params} == {
+            ("header", "Idempotency-Key"), *(("path", name) for name in path_params)}
+
+
 def test_the_sold_out_short_cut_gives_the_apis_answers_without_the_database(client,
                                                                            open_release):
     from django.db import connection
