@@ -149,7 +149,9 @@ def main() -> None:
     parser.add_argument("--json", help=argparse.SUPPRESS)  # one round, its figures to this file
     args = parser.parse_args()
     if args.json is None:
-        sys.exit(rounds(args))
+        sys.exit(rounds(args, Path(__file__), f"N={args.consumers} consumers, "
+                        f"K={args.vouchers} vouchers, {args.connections} connections, "
+                        f"{args.duration:g} s per run"))
     binary = ensure_wrk()
     var = Path(tempfile.mkdtemp(prefix="huiquan-bench-"))
     env = {"HUIQUAN_VAR_DIR": str(var), "HUIQUAN_MODE": "demo", "DATABASE_URL": "",
@@ -222,23 +224,28 @@ def main() -> None:
         "huiquan reconcile": "green" if reconcile.returncode == 0 else "RED",
     }
     ok = issued == args.vouchers and twice == 0 and reconcile.returncode == 0 and errors == 0
-    figures = {"rows": rows, "ok": ok, "r_claim": rush["rps"] / hello_rps,
-               "p99_ratio": rush["p99_us"] / hello_p99, "soldout": soldout_rps / hello_rps}
+    figures = {"rows": rows, "ok": ok, "ratios": {
+        "R_claim = claims/s ÷ hello/s": rush["rps"] / hello_rps,
+        "p99 ÷ hello p99": rush["p99_us"] / hello_p99,
+        "sold-out answers/s ÷ hello/s": soldout_rps / hello_rps}}
     Path(args.json).write_text(json.dumps(figures, ensure_ascii=False))
     shutil.rmtree(var, ignore_errors=True)
 
 
-def rounds(args: argparse.Namespace) -> int:
-    """Run the rounds as child processes (each sets Django up on its own scratch database),
-    print each and the medians, and record them when asked."""
+def rounds(args: argparse.Namespace, script: Path, setting: str) -> int:
+    """Run ``script`` ``args.rounds`` times as child processes (each sets Django up on its own
+    scratch database and starts its own server; each writes its figures to ``--json``), print
+    every round and the medians of the ratios, and record them when asked. Shared by
+    bench/redeem.py."""
     import statistics
 
     ensure_wrk()
     results = []
-    passthrough = [a for a in sys.argv[1:] if a not in {"--record"}]
+    passthrough = [a for a in sys.argv[1:] if a != "--record"]
     for n in range(args.rounds):
         out = Path(tempfile.mkstemp(prefix="huiquan-round-", suffix=".json")[1])
-        subprocess.run([sys.executable, __file__, *passthrough, "--json", str(out)], check=False)
+        subprocess.run([sys.executable, str(script), *passthrough, "--json", str(out)],
+                       check=False)
         figures = json.loads(out.read_text() or "null")
         out.unlink()
         if figures is None:
@@ -249,15 +256,11 @@ def rounds(args: argparse.Namespace) -> int:
         width = max(len(k) for k in figures["rows"])
         for key, value in figures["rows"].items():
             print(f"  {key.ljust(width)}  {value}")
-    summary = {
-        "R_claim = claims/s ÷ hello/s": [r["r_claim"] for r in results],
-        "p99 ÷ hello p99": [r["p99_ratio"] for r in results],
-        "sold-out answers/s ÷ hello/s": [r["soldout"] for r in results],
-    }
+    summary = {key: [r["ratios"][key] for r in results] for key in results[0]["ratios"]}
     ok = all(r["ok"] for r in results)
     print(f"medians of {len(results)} rounds:")
     for key, values in summary.items():
-        print(f"  {key:30} {statistics.median(values):.2f}   "
+        print(f"  {key:58} {statistics.median(values):.2f}   "
               f"({', '.join(f'{v:.2f}' for v in values)})")
     print("checks (every round):", "PASS" if ok else "FAIL")
     if args.record:
@@ -269,12 +272,11 @@ def rounds(args: argparse.Namespace) -> int:
                     f"wrk 4.1, {os.cpu_count()} cores")
         rows = results[-1]["rows"]
         with open(ROOT / "bench" / "RESULTS.md", "a", encoding="utf-8") as fh:
-            fh.write(f"\n### claim_rush — {rows['database']} — {datetime.now():%Y-%m-%d}\n\n")
-            command = " ".join([".venv/bin/python bench/claim_rush.py", *sys.argv[1:]])
-            fh.write(f"{versions}; `{command}`; N={args.consumers} consumers, "
-                     f"K={args.vouchers} vouchers, {args.connections} connections, "
-                     f"{args.duration:g} s per run, {len(results)} rounds (fresh database "
-                     "and server each).\n\n")
+            fh.write(f"\n### {script.stem} — {rows['database']} — "
+                     f"{datetime.now():%Y-%m-%d}\n\n")
+            command = " ".join([f".venv/bin/python bench/{script.name}", *sys.argv[1:]])
+            fh.write(f"{versions}; `{command}`; {setting}; {len(results)} rounds (fresh "
+                     "database and server each).\n\n")
             fh.write("| measure | median | rounds |\n|---|---|---|\n")
             for key, values in summary.items():
                 fh.write(f"| {key} | {statistics.median(values):.2f} | "

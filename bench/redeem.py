@@ -16,6 +16,10 @@ redemptions, exactly K completed. Exits non-zero on any error or broken invarian
     .venv/bin/python bench/redeem.py --postgres      # PostgreSQL + Redis
     .venv/bin/python bench/redeem.py --record        # also append to bench/RESULTS.md
 
+Each invocation makes ``--rounds`` (default 3) rounds, each on a fresh database and server (a
+child process), and reports every round and the median of each ratio: the pool empties once per
+database, and that run's ratio swings with the host's speed.
+
 Payment codes rotate every minute; they are computed just before each run from the vouchers'
 secrets and the server's demo clock (huiquan.vouchers.paycode), and a code stays valid for the
 current and the next minute, so each run (a few seconds) scans live codes.
@@ -26,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -34,11 +37,10 @@ import sys
 import tempfile
 import time
 import urllib.request
-from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from claim_rush import _sqlite, _version, bearer_tokens, ensure_wrk, verified_consumers
+from claim_rush import bearer_tokens, ensure_wrk, rounds, verified_consumers
 
 ROOT = Path(__file__).resolve().parent.parent
 OPENS = "2024-06-21T10:00:00+08:00"
@@ -210,7 +212,7 @@ def wrk(binary: str, lua: Path, url: str, mode: str, args: argparse.Namespace,
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL + Redis")
-    parser.add_argument("--consumers", type=int, default=24000, help="vouchers, split over runs")
+    parser.add_argument("--consumers", type=int, default=48000, help="vouchers, split over runs")
     parser.add_argument("--budget", type=int, default=100, help="K: redemptions the pool pays")
     parser.add_argument("--tills", type=int, default=64)
     parser.add_argument("--connections", type=int, default=64)
@@ -219,7 +221,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0)
     parser.add_argument("--port", type=int, default=8798)
     parser.add_argument("--record", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3, help="fresh database per round")
+    parser.add_argument("--json", help=argparse.SUPPRESS)  # one round, its figures to this file
     args = parser.parse_args()
+    if args.json is None:
+        sys.exit(rounds(args, Path(__file__), f"N={args.consumers} vouchers (a quarter per "
+                        f"redeem run), K={args.budget} redemptions funded, {args.tills} tills, "
+                        f"{args.connections} connections, {args.duration:g} s per run"))
     binary = ensure_wrk()
     var = Path(tempfile.mkdtemp(prefix="huiquan-bench-"))
     lua = var / "wrk_redeem.lua"
@@ -329,34 +337,19 @@ def main() -> None:
         "people with two live redemptions": twice,
         "huiquan reconcile": "green" if reconcile.returncode == 0 else "RED",
     }
-    width = max(len(k) for k in rows)
-    for key, value in rows.items():
-        print(f"{key.ljust(width)}  {value}")
-    print(reconcile.stdout.rstrip() or reconcile.stderr.rstrip())
     # (a 201 still on the wire when a run's time is up is in the database, not in wrk's count)
     ok = (errors == 0 and answers.get("COMPLETED", 0) <= completed == args.budget
           and left == LEFTOVER_FEN and negative == 0 and twice == 0
           and reconcile.returncode == 0)
-    print("checks:", "PASS" if ok else "FAIL")
-    if args.record:
-        import django
-
-        versions = (f"Python {platform.python_version()}, Django {django.get_version()}, "
-                    f"gunicorn {_version('gunicorn')}, "
-                    f"{'PostgreSQL 15' if args.postgres else 'SQLite ' + _sqlite()}, "
-                    f"wrk 4.1, {os.cpu_count()} cores")
-        with open(ROOT / "bench" / "RESULTS.md", "a", encoding="utf-8") as fh:
-            fh.write(f"\n### redeem — {rows['database']} — {datetime.now():%Y-%m-%d}\n\n")
-            command = " ".join([".venv/bin/python bench/redeem.py", *sys.argv[1:]])
-            fh.write(f"{versions}; `{command}`; N={args.consumers} vouchers "
-                     f"(a quarter per redeem run), K={args.budget} "
-                     f"redemptions funded, {args.tills} tills, {args.connections} connections, "
-                     f"{args.duration:g} s per run.\n\n")
-            fh.write("| measure | value |\n|---|---|\n")
-            for key, value in rows.items():
-                fh.write(f"| {key} | {value} |\n")
+    if not ok:
+        print(reconcile.stdout.rstrip() or reconcile.stderr.rstrip())
+    figures = {"rows": rows, "ok": ok, "ratios": {
+        "R_redeem = redemptions/s ÷ hello/s (pool emptying)": ratios[0][0],
+        "p99 ÷ hello p99 (pool emptying)": ratios[0][1],
+        f"empty pool: answers/s ÷ hello/s (median of {EMPTY_RUNS} runs)": empty_rps,
+        f"empty pool: p99 ÷ hello p99 (median of {EMPTY_RUNS} runs)": empty_p99}}
+    Path(args.json).write_text(json.dumps(figures, ensure_ascii=False))
     shutil.rmtree(var, ignore_errors=True)
-    sys.exit(0 if ok else 1)
 
 
 if __name__ == "__main__":
