@@ -7,6 +7,7 @@ schema, and parse the boundary polygons — the slowest answers of the rush (ben
 
 from __future__ import annotations
 
+import gc
 import logging
 
 logger = logging.getLogger(__name__)
@@ -22,3 +23,8 @@ def warm_up() -> None:
         geofence.preload()
     except (OSError, ValueError, RuntimeError) as exc:  # claims will say so, clearly
         logger.warning("boundary files not preloaded: %s", exc)
+    # Everything loaded so far (Django, the API schema, the polygons: ~120,000 objects) lives as
+    # long as the process. Moved out of the garbage collector's sight, a full collection takes
+    # ~0.1 ms instead of ~46 ms: a 46 ms pause in the middle of a rush is a slowest answer.
+    gc.collect()
+    gc.freeze()
