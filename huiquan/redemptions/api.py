@@ -13,7 +13,7 @@ from ninja import Router, Status
 from pydantic import BaseModel
 
 from huiquan.consumers.auth import bearer
-from huiquan.core.api_headers import idempotency_key, idempotency_key_doc
+from huiquan.core.api_io import idempotency_key, openapi_doc
 from huiquan.core.errors import PermissionRefused
 from huiquan.merchants.selectors import merchant_of
 from huiquan.redemptions import selectors, services
@@ -108,7 +108,7 @@ def _merchant(request: HttpRequest) -> Any:
 
 
 @router.post("/merchant/redemptions", response={201: RedemptionOut, 202: RedemptionOut},
-             auth=bearer, summary="核销：扫付款码 + 商品明细", openapi_extra=idempotency_key_doc())
+             auth=bearer, summary="核销：扫付款码 + 商品明细", openapi_extra=openapi_doc())
 def redeem(request: HttpRequest, payload: RedemptionIn) -> Any:
     redemption = services.redeem_voucher(
         actor=request.user, payment_code=payload.payment_code,
@@ -140,7 +140,7 @@ class ReturnIn(BaseModel):
 
 
 @router.post("/merchant/redemptions/{redemption_id}/returns", response={201: ReturnOut},
-             auth=bearer, summary="退货（全部或部分）", openapi_extra=idempotency_key_doc())
+             auth=bearer, summary="退货（全部或部分）", openapi_extra=openapi_doc())
 def create_return(request: HttpRequest, redemption_id: int, payload: ReturnIn) -> Any:
     _merchant(request)
     goods_return = services.return_goods(

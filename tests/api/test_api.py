@@ -144,6 +144,23 @@ def test_the_openapi_document_lists_the_endpoints(client):
         assert path in paths
 
 
+def test_the_claim_is_documented_and_answered_as_its_models_say(client, open_release):
+    """The claim endpoint reads its body and renders its answer itself (huiquan/core/api_io.py):
+    the document still names the body, and the answer fits the declared response model."""
+    from huiquan.vouchers.api import ClaimIn, VoucherOut
+
+    doc = client.get(f"{API}/openapi.json").json()["paths"]["/api/v1/releases/{release_id}/claims"]
+    assert doc["post"]["requestBody"]["content"]["application/json"]["schema"] == \
+        ClaimIn.model_json_schema()
+    assert "201" in doc["post"]["responses"]
+    token = sign_up(client)
+    response = post(client, f"/releases/{open_release.pk}/claims", INSIDE_LINFEN, token)
+    assert response.status_code == 201
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    voucher = VoucherOut.model_validate(response.json())
+    assert voucher.state == "valid" and voucher.payment_code
+
+
 def test_the_openapi_document_names_the_idempotency_key_of_each_write(client):
     paths = client.get(f"{API}/openapi.json").json()["paths"]
     writes = [("/api/v1/releases/{release_id}/claims", ["release_id"]),

@@ -1,0 +1,53 @@
+"""Reading and answering the API's rush requests (a claim, a till scan, a return) without
+ninja's per-request machinery, which cost more than a sold-out claim's whole answer
+(bench/RESULTS.md): the Idempotency-Key header straight from the WSGI environ, the JSON body
+validated by pydantic directly from bytes, and the answer rendered as ninja renders it. What the
+operations accept and return stays in the OpenAPI document through ``openapi_extra`` and the
+operation's declared response models (tests/api checks both)."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import pydantic
+from django.http import HttpRequest, JsonResponse
+from ninja.errors import ValidationError
+from ninja.responses import NinjaJSONEncoder
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+
+def idempotency_key(request: HttpRequest) -> str | None:
+    return request.META.get("HTTP_IDEMPOTENCY_KEY")
+
+
+def json_body(request: HttpRequest, model: type[M]) -> M:
+    """The request's JSON body as ``model``; a body that is not valid JSON or does not fit is
+    ninja's own ValidationError (the API's INVALID_INPUT answer names the fields)."""
+    try:
+        return model.model_validate_json(request.body or b"{}")
+    except pydantic.ValidationError as exc:
+        raise ValidationError([
+            {**error, "loc": ("body", "payload", *error["loc"])}
+            for error in exc.errors(include_url=False, include_input=False, include_context=False)
+        ]) from None
+
+
+def answer(data: Any, status: int) -> JsonResponse:
+    """``data`` rendered as the API renders any answer (same encoder, same content type)."""
+    return JsonResponse(data, status=status, encoder=NinjaJSONEncoder, safe=False,
+                        content_type="application/json; charset=utf-8")
+
+
+def openapi_doc(body: type[pydantic.BaseModel] | None = None) -> dict[str, Any]:
+    """The operation's ``openapi_extra``: the Idempotency-Key header and, when the body is read
+    with ``json_body``, its schema. A fresh dict for each operation (ninja merges it in)."""
+    doc: dict[str, Any] = {"parameters": [{
+        "in": "header", "name": "Idempotency-Key", "required": False,
+        "schema": {"type": "string", "maxLength": 64},
+        "description": "同一请求重发时带同一个值：只执行一次，返回第一次的结果。",
+    }]}
+    if body is not None:
+        doc["requestBody"] = {"required": True, "content": {
+            "application/json": {"schema": body.model_json_schema()}}}
+    return doc
