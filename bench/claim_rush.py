@@ -31,6 +31,7 @@ import time
 import urllib.request
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 LUA = ROOT / "bench" / "wrk_claims.lua"
@@ -87,28 +88,82 @@ def bearer_tokens(users: list, now: datetime) -> list[str]:
     return raw
 
 
-def setup_database(args: argparse.Namespace, env: dict[str, str]) -> tuple[int, Path]:
-    """Campaign, received funds, a release of K vouchers, N verified consumers with tokens."""
+def scratch_env(postgres: bool) -> tuple[Path, dict[str, str]]:
+    """A scratch directory and the environment of a server on it: SQLite there, or a fresh
+    PostgreSQL database and an empty Redis database."""
+    var = Path(tempfile.mkdtemp(prefix="huiquan-bench-"))
+    env = {"HUIQUAN_VAR_DIR": str(var), "HUIQUAN_MODE": "demo", "DATABASE_URL": "",
+           "REDIS_URL": ""}
+    if postgres:
+        import psycopg
+
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres",
+                             autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS huiquan_bench WITH (FORCE)")
+            conn.execute("CREATE DATABASE huiquan_bench")
+        import redis
+
+        redis.Redis.from_url("redis://127.0.0.1:6379/9").flushdb()
+        env.update(DATABASE_URL="postgresql://postgres@127.0.0.1:5432/huiquan_bench",
+                   REDIS_URL="redis://127.0.0.1:6379/9")
+    return var, env
+
+
+def funded_campaign(env: dict[str, str], *, demo_world: bool = False) -> tuple[Any, Any]:
+    """Django set up on the scratch database and migrated, the clock the day before the first
+    release, the campaign loaded (with the demo merchants and register when asked) and the
+    city's money received. Returns the campaign and a bureau user to confirm releases."""
     os.environ.update(env)
     os.environ["DJANGO_SETTINGS_MODULE"] = "huiquan.settings"
     import django
 
     django.setup()
     from django.core.management import call_command
-    from django.db import connections
 
-    from huiquan.campaigns.services import confirm_release, load_campaign, receive_funds
+    from huiquan.campaigns.services import load_campaign, receive_funds
     from huiquan.core import clock
     from huiquan.core.models import User
     from huiquan.core.roles import Role
+    from huiquan.demo import ensure_demo_world
 
     call_command("migrate", verbosity=0)
     clock.freeze(clock.parse_instant("2024-06-20T09:00:00+08:00"))
     campaign = load_campaign(path=ROOT / "campaigns" / "xixian-2024-home.toml").campaign
+    if demo_world:
+        ensure_demo_world()
     finance = User.objects.create_user(username="bench-finance", role=Role.FINANCE)
     bureau = User.objects.create_user(username="bench-bureau", role=Role.BUREAU)
     receive_funds(source=campaign.funding_sources.get(code="city"), amount_fen=360_000_00,
                   reference="bench", actor=finance)
+    return campaign, bureau
+
+
+def start_server(args: argparse.Namespace, env: dict[str, str]) -> tuple[Any, str]:
+    """`huiquan serve` (as `make run` starts it) on the scratch database, once it answers."""
+    serve = [str(ROOT / ".venv/bin/huiquan"), "serve", "--demo", "--port", str(args.port),
+             "--clock", OPENS]
+    if args.workers:
+        serve += ["--workers", str(args.workers)]
+    server = subprocess.Popen(serve, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{args.port}"
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    return server, base
+
+
+def setup_database(args: argparse.Namespace, env: dict[str, str]) -> tuple[int, Path]:
+    """Campaign, received funds, a release of K vouchers, N verified consumers with tokens."""
+    campaign, bureau = funded_campaign(env)
+    from django.db import connections
+
+    from huiquan.campaigns.services import confirm_release
+    from huiquan.core import clock
+
     release = campaign.periods.get(number=1).releases.get(number=1)
     confirm_release(release=release, amount_fen=300_000_00, voucher_count=args.vouchers,
                     reason="benchmark release", actor=bureau)
@@ -153,36 +208,10 @@ def main() -> None:
                         f"K={args.vouchers} vouchers, {args.connections} connections, "
                         f"{args.duration:g} s per run"))
     binary = ensure_wrk()
-    var = Path(tempfile.mkdtemp(prefix="huiquan-bench-"))
-    env = {"HUIQUAN_VAR_DIR": str(var), "HUIQUAN_MODE": "demo", "DATABASE_URL": "",
-           "REDIS_URL": ""}
-    if args.postgres:
-        import psycopg
-
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres",
-                             autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS huiquan_bench WITH (FORCE)")
-            conn.execute("CREATE DATABASE huiquan_bench")
-        import redis
-
-        redis.Redis.from_url("redis://127.0.0.1:6379/9").flushdb()
-        env.update(DATABASE_URL="postgresql://postgres@127.0.0.1:5432/huiquan_bench",
-                   REDIS_URL="redis://127.0.0.1:6379/9")
+    var, env = scratch_env(args.postgres)
     release_id, token_file = setup_database(args, env)
-    serve = [str(ROOT / ".venv/bin/huiquan"), "serve", "--demo", "--port", str(args.port),
-             "--clock", OPENS]
-    if args.workers:
-        serve += ["--workers", str(args.workers)]
-    server = subprocess.Popen(serve, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{args.port}"
+    server, base = start_server(args, env)
     try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
         claim_env = {"HQ_TOKENS": str(token_file), "HQ_RELEASE": str(release_id)}
         wrk(binary, base, "hello", args, {}, 3)  # warm-up: workers load URLconf and API
         hello1 = wrk(binary, base, "hello", args, {}, args.duration)

@@ -34,16 +34,22 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from claim_rush import bearer_tokens, ensure_wrk, rounds, verified_consumers
+from claim_rush import (
+    OPENS,
+    bearer_tokens,
+    ensure_wrk,
+    funded_campaign,
+    rounds,
+    scratch_env,
+    start_server,
+    verified_consumers,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-OPENS = "2024-06-21T10:00:00+08:00"
 AIRCON_GTIN = "6900000000014"  # grade-1 air conditioner of the sample register
 PRICE_FEN = 500_000  # 5,000 yuan: subsidy 10% = 50,000 fen, under the 2,000-yuan cap
 SUBSIDY_FEN = PRICE_FEN // 10
@@ -120,31 +126,17 @@ def setup_database(args: argparse.Namespace, env: dict[str, str]) -> tuple[int, 
     """Demo world, till users with tokens, N verified consumers (rows written directly, as in
     claim_rush) each holding one voucher of release 1 claimed through the real claim service;
     the release is funded for K redemptions only."""
-    os.environ.update(env)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "huiquan.settings"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    campaign, bureau = funded_campaign(env, demo_world=True)
     from django.db import connections
 
-    from huiquan.campaigns.services import confirm_release, load_campaign, receive_funds
+    from huiquan.campaigns.services import confirm_release
     from huiquan.consumers.models import Consumer
     from huiquan.core import clock
     from huiquan.core.models import User
     from huiquan.core.roles import Role
-    from huiquan.demo import ensure_demo_world
     from huiquan.merchants.models import Merchant, MerchantStaff
     from huiquan.vouchers.services import claim_voucher
 
-    call_command("migrate", verbosity=0)
-    clock.freeze(clock.parse_instant("2024-06-20T09:00:00+08:00"))
-    campaign = load_campaign(path=ROOT / "campaigns" / "xixian-2024-home.toml").campaign
-    ensure_demo_world()
-    finance = User.objects.create_user(username="bench-finance", role=Role.FINANCE)
-    bureau = User.objects.create_user(username="bench-bureau", role=Role.BUREAU)
-    receive_funds(source=campaign.funding_sources.get(code="city"), amount_fen=360_000_00,
-                  reference="bench", actor=finance)
     release = campaign.periods.get(number=1).releases.get(number=1)
     confirm_release(release=release, amount_fen=args.budget * SUBSIDY_FEN + LEFTOVER_FEN,
                     voucher_count=args.consumers, reason="benchmark: a nearly empty release",
@@ -229,23 +221,9 @@ def main() -> None:
                         f"redeem run), K={args.budget} redemptions funded, {args.tills} tills, "
                         f"{args.connections} connections, {args.duration:g} s per run"))
     binary = ensure_wrk()
-    var = Path(tempfile.mkdtemp(prefix="huiquan-bench-"))
+    var, env = scratch_env(args.postgres)
     lua = var / "wrk_redeem.lua"
     lua.write_text(LUA)
-    env = {"HUIQUAN_VAR_DIR": str(var), "HUIQUAN_MODE": "demo", "DATABASE_URL": "",
-           "REDIS_URL": ""}
-    if args.postgres:
-        import psycopg
-
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres",
-                             autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS huiquan_bench WITH (FORCE)")
-            conn.execute("CREATE DATABASE huiquan_bench")
-        import redis
-
-        redis.Redis.from_url("redis://127.0.0.1:6379/9").flushdb()
-        env.update(DATABASE_URL="postgresql://postgres@127.0.0.1:5432/huiquan_bench",
-                   REDIS_URL="redis://127.0.0.1:6379/9")
     started = time.monotonic()
     release_id, token_file = setup_database(args, env)
     print(f"setup: {args.consumers} vouchers, {args.tills} tills in "
@@ -263,21 +241,9 @@ def main() -> None:
     # One run empties the pool, then three against the empty pool; hello runs in between.
     share = len(vouchers) // (1 + EMPTY_RUNS)
     slices = [vouchers[i * share:(i + 1) * share] for i in range(1 + EMPTY_RUNS)]
-    serve = [str(ROOT / ".venv/bin/huiquan"), "serve", "--demo", "--port", str(args.port),
-             "--clock", OPENS]
-    if args.workers:
-        serve += ["--workers", str(args.workers)]
-    server = subprocess.Popen(serve, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{args.port}"
+    server, base = start_server(args, env)
     runs = []
     try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
         wrk(binary, lua, base, "hello", args, {}, 3)  # warm-up: workers load URLconf and API
         hello = [wrk(binary, lua, base, "hello", args, {}, args.duration)]
         for n, part in enumerate(slices):

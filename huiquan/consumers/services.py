@@ -176,10 +176,9 @@ TOKEN_CACHE_SECONDS = 10.0
 _token_cache: dict[str, tuple[float, Any, Any]] = {}
 
 
-def cached_user_for_token(raw: str, key: str | None = None) -> User | None:
-    """The user of a token from this process's memory only (None: ask the database); ``key``:
-    the token's keyed hash, when the caller has it already."""
-    key = key or crypto.keyed_hash("token", raw)
+def _cached_user(key: str) -> User | None:
+    """The user of a token (by its keyed hash) from this process's memory only (None: ask the
+    database)."""
     cached = _token_cache.get(key)
     if cached is not None:
         stored_at, user, expires_at = cached
@@ -193,7 +192,7 @@ def user_for_token(raw: str) -> User | None:
     if not raw:
         return None
     key = crypto.keyed_hash("token", raw)
-    user = cached_user_for_token(raw, key)
+    user = _cached_user(key)
     if user is not None:
         return user
     # Plain SQL (huiquan.core.sql): a till or a claimant whose token is not cached yet pays for

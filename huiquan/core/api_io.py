@@ -1,9 +1,9 @@
-"""Reading and answering the API's rush requests (a claim, a till scan, a return) without
-ninja's per-request machinery, which cost more than a sold-out claim's whole answer
-(bench/RESULTS.md): the Idempotency-Key header straight from the WSGI environ, the JSON body
-validated by pydantic directly from bytes, and the answer rendered as ninja renders it. What the
-operations accept and return stays in the OpenAPI document through ``openapi_extra`` and the
-operation's declared response models (tests/api checks both)."""
+"""Reading and answering the API's rush requests without ninja's per-request machinery, which
+cost more than a sold-out claim's whole answer (bench/RESULTS.md). The API's writes (a claim, a
+till scan, a return) read the Idempotency-Key header straight from the WSGI environ; the claim
+also validates its JSON body with pydantic directly from bytes and renders its answer as ninja
+renders it. What the operations accept and return stays in the OpenAPI document through
+``openapi_extra`` and the operation's declared response models (tests/api checks both)."""
 
 from __future__ import annotations
 
