@@ -170,9 +170,12 @@ def _own_redis_database(settings):  # type: ignore[no-untyped-def]
 
     from huiquan.vouchers import gate
 
+    # Counting down from the database REDIS_URL names (15 by default), one per worker, so two
+    # checkouts testing at once on one machine can be given separate ranges.
     worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
-    base = settings.REDIS_URL.rsplit("/", 1)[0]
-    settings.REDIS_URL = f"{base}/{15 - worker % 8}"
+    base, _, first = settings.REDIS_URL.rpartition("/")
+    top = int(first) if first.isdigit() else 15
+    settings.REDIS_URL = f"{base}/{max(top - worker, 0)}"
     gate._client.cache_clear()
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
     yield
