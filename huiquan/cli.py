@@ -331,6 +331,27 @@ def cmd_sandbox_sms(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_consumers_duplicates(args: argparse.Namespace) -> int:
+    """Accounts sharing one canonical ID number or phone. Prints nothing and exits 0 on a clean
+    database; names every account of each group and exits 1 when there is any (so a cron job can
+    alert). Reads only: an operator decides."""
+    _setup()
+    from huiquan.consumers.selectors import duplicate_accounts
+    from huiquan.core.clock import local
+
+    groups = duplicate_accounts()
+    for group in groups:
+        print(f"{group.what} {group.masked} 由 {len(group.accounts)} 个账号共用：")
+        for a in group.accounts:
+            who = (f"消费者 #{a.consumer_id}（用户 #{a.user_id}）" if a.consumer_id is not None
+                   else f"商户人员（用户 #{a.user_id}）")
+            when = f"{local(a.verified_at):%Y-%m-%d %H:%M} 实名" if a.verified_at else "未实名"
+            state = f"已暂停：{a.held_reason}" if a.held_reason else "正常"
+            print(f"  {who}  手机 {a.phone_masked}  身份证 {a.id_masked or '—'}  {when}  "
+                  f"领券 {a.vouchers} 张（已用 {a.used}）  {state}")
+    return 1 if groups else 0
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     _setup()
     from django.core.management import call_command
@@ -397,6 +418,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sandbox.add_parser("sms", help="显示沙箱发给该手机号的最新短信（验证码）")
     p.add_argument("phone")
     p.set_defaults(func=cmd_sandbox_sms)
+
+    cons = sub.add_parser("consumers", help="消费者账号").add_subparsers(dest="sub", required=True)
+    p = cons.add_parser("duplicates", help="列出共用同一身份证号或手机号（按规范形式）的账号；"
+                        "没有则不输出并以 0 退出，有则以 1 退出。只读，不删除任何账号")
+    p.set_defaults(func=cmd_consumers_duplicates)
 
     p = sub.add_parser("migrate", help="迁移数据库")
     p.set_defaults(func=cmd_migrate)

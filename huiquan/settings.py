@@ -179,6 +179,27 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "office/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# The lock-out counts per real client address, not per proxy (huiquan/core/client_ip.py).
+AXES_CLIENT_IP_CALLABLE = "huiquan.core.client_ip.client_ip"
+
+
+def _trusted_proxies() -> list[str]:
+    """HUIQUAN_TRUSTED_PROXIES: comma-separated addresses or CIDR networks of the reverse
+    proxies whose X-Forwarded-For is believed (none by default: the header is ignored)."""
+    import ipaddress
+
+    entries = [e.strip() for e in os.environ.get("HUIQUAN_TRUSTED_PROXIES", "").split(",")
+               if e.strip()]
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise RuntimeError(f"HUIQUAN_TRUSTED_PROXIES: {entry!r} is not an IP address or CIDR "
+                               "network (e.g. 127.0.0.1,10.0.0.0/8)") from None
+    return entries
+
+
+HUIQUAN_TRUSTED_PROXIES = _trusted_proxies()
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -217,10 +238,13 @@ if os.environ.get("HUIQUAN_TESTING") == "1" or _TESTING:
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
     }
 
+# Every handler masks ID and phone numbers (huiquan/core/logmask.py; handlers made elsewhere get
+# the same filter at start-up). A new handler here must list "personal_data" too (tested).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"personal_data": {"()": "huiquan.core.logmask.MaskPersonalData"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["personal_data"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("HUIQUAN_LOG_LEVEL", "WARNING")},
     # A refused claim (409) is an answer, not a problem: don't write a log line per 4xx.
     "loggers": {"django.request": {"level": "ERROR"}},

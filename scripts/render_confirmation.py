@@ -24,6 +24,7 @@ from django.core.management import call_command  # noqa: E402
 
 from huiquan.campaigns.services import confirm_release, load_campaign, receive_funds  # noqa: E402
 from huiquan.consumers import services as consumers  # noqa: E402
+from huiquan.consumers.privacy import NOTICE_VERSION  # noqa: E402
 from huiquan.consumers.sms import latest_sandbox_message  # noqa: E402
 from huiquan.core import clock  # noqa: E402
 from huiquan.core.models import User  # noqa: E402
@@ -49,7 +50,7 @@ def main() -> None:
     code = (latest_sandbox_message("13812345678") or "").split("验证码是 ")[1][:6]
     session = consumers.verify_otp(phone="13812345678", code=code)
     consumers.submit_identity(consumer=session.consumer, real_name="张三",
-                              id_number="14103119800101001X")
+                              id_number="14103119800101001X", privacy_consent=NOTICE_VERSION)
     session.consumer.refresh_from_db()
     voucher = claim_voucher(consumer=session.consumer, release_id=release.pk, lat=36.08,
                             lng=111.52, coord_system="wgs84")

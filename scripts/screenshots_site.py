@@ -33,6 +33,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from huiquan.campaigns.services import confirm_release, load_campaign, receive_funds  # noqa: E402
 from huiquan.consumers import services as consumers  # noqa: E402
+from huiquan.consumers.privacy import NOTICE_VERSION  # noqa: E402
 from huiquan.consumers.sms import latest_sandbox_message  # noqa: E402
 from huiquan.core import clock  # noqa: E402
 from huiquan.demo import ensure_demo_accounts  # noqa: E402
@@ -64,7 +65,8 @@ def consumer(phone: str, name: str, id_number: str):
     consumers.request_otp(phone=phone, ip=None)
     code = latest_sandbox_message(phone).split("验证码是 ")[1][:6]
     session = consumers.verify_otp(phone=phone, code=code)
-    consumers.submit_identity(consumer=session.consumer, real_name=name, id_number=id_number)
+    consumers.submit_identity(consumer=session.consumer, real_name=name, id_number=id_number,
+                              privacy_consent=NOTICE_VERSION)
     client = Client()
     client.force_login(session.user, backend="django.contrib.auth.backends.ModelBackend")
     return session, client.cookies["sessionid"].value

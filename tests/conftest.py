@@ -92,6 +92,7 @@ def pytest_report_header(config):  # type: ignore[no-untyped-def]
 
 # --- consumers and claims -----------------------------------------------------------------------
 
+NOTICE = "2024-06-v1"  # huiquan.consumers.privacy.NOTICE_VERSION (a test checks they agree)
 INSIDE_LINFEN = {"lat": 36.08, "lng": 111.52, "coord_system": "wgs84"}  # Linfen city centre
 BEIJING = {"lat": 39.9087, "lng": 116.3975, "coord_system": "wgs84"}
 
@@ -120,7 +121,7 @@ def make_consumer(db):  # type: ignore[no-untyped-def]
         session = services.verify_otp(phone=phone, code=code)
         if verified:
             services.submit_identity(consumer=session.consumer, real_name=f"张{'三四五六七八'[n % 6]}",
-                                     id_number=make_id_number(n))
+                                     id_number=make_id_number(n), privacy_consent=NOTICE)
             session.consumer.refresh_from_db()
         return session
 

@@ -12,7 +12,7 @@ from stdnum import ean
 from huiquan.audit.services import record
 from huiquan.catalog.errors import CatalogError, GtinInvalid
 from huiquan.catalog.models import CatalogVersion, Kind, LabelType, Product
-from huiquan.core import clock
+from huiquan.core import clock, identifiers
 from huiquan.core.roles import Role, require_role
 from huiquan.core.tabular import Row
 
@@ -29,9 +29,11 @@ PRODUCT_COLUMNS = {
 
 
 def normalise_gtin(text: object) -> str:
-    """Exactly 13 digits with a valid EAN-13 check digit (GB 12904), or GtinInvalid."""
-    value = "".join(str(text or "").split())
-    if not value.isdigit() or len(value) != 13:
+    """Exactly 13 ASCII digits with a valid EAN-13 check digit (GB 12904), or GtinInvalid.
+    Canonical first (fullwidth digits read as digits, separators dropped; other scripts'
+    digits refused), so one product is one register entry."""
+    value = identifiers.compact(text)
+    if len(value) != 13 or not identifiers.is_ascii_digits(value):
         raise GtinInvalid(f"商品条码应为 13 位数字（收到「{value[:20]}」）")
     if not ean.is_valid(value):
         raise GtinInvalid(f"商品条码 {value} 校验位不正确，请核对后重新扫描或输入")
@@ -89,7 +91,7 @@ def _parse_product(row: Row, kinds: dict[str, Kind]) -> dict[str, Any]:
     kind = kinds.get(v.get("kind", ""))
     if kind is None:
         raise CatalogError(f"品类「{v.get('kind', '')}」不是需要目录的家电品类（附件2）")
-    grade_text = v.get("grade", "").removesuffix("级").strip()
+    grade_text = identifiers.nfkc(v.get("grade", "")).removesuffix("级").strip()
     if grade_text not in {"1", "2", "3", "4", "5"}:
         raise CatalogError(f"能效等级应为 1–5（收到「{v.get('grade', '')}」）")
     grade = int(grade_text)

@@ -7,9 +7,10 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from huiquan.consumers import services
+from huiquan.consumers import privacy, services
 from huiquan.consumers.auth import bearer
 from huiquan.consumers.models import Consumer
+from huiquan.core.client_ip import client_ip
 from huiquan.core.errors import PermissionRefused
 
 router = Router(tags=["auth"])
@@ -34,6 +35,9 @@ class TokenOut(Schema):
 class IdentityIn(Schema):
     name: str
     id_number: str
+    # The version of the privacy notice (GET /privacy/identity-notice) the resident agreed to,
+    # separately, before typing the number; missing or outdated: CONSENT_REQUIRED.
+    privacy_consent: str | None = None
 
 
 class IdentityOut(Schema):
@@ -47,8 +51,15 @@ class Sent(Schema):
     expires_in_seconds: int
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+class NoticeItemOut(Schema):
+    heading: str
+    text: str
+
+
+class NoticeOut(Schema):
+    version: str
+    title: str
+    items: list[NoticeItemOut]
 
 
 def require_consumer(request: HttpRequest) -> Consumer:
@@ -76,6 +87,13 @@ def verify(request: HttpRequest, payload: VerifyIn) -> Any:
 def identity(request: HttpRequest, payload: IdentityIn) -> Any:
     consumer = require_consumer(request)
     warnings = services.submit_identity(consumer=consumer, real_name=payload.name,
-                                        id_number=payload.id_number)
+                                        id_number=payload.id_number,
+                                        privacy_consent=payload.privacy_consent, channel="api")
     consumer.refresh_from_db()
     return {"name": consumer.real_name, "id_masked": consumer.id_masked, "warnings": warnings}
+
+
+@router.get("/privacy/identity-notice", response=NoticeOut,
+            summary="实名信息处理说明（提交身份证号前须单独同意）")
+def identity_notice(request: HttpRequest) -> Any:
+    return privacy.notice()

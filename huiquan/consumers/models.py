@@ -21,6 +21,13 @@ class Consumer(models.Model):
     id_masked = models.CharField("身份证号", max_length=18, blank=True)
     verified_at = models.DateTimeField("实名时间", null=True, blank=True)
     created_at = models.DateTimeField()
+    # Set only when hashes were recomputed on the canonical form (migration 0002, issue 11): the
+    # canonical hash of an ID another, earlier verified account already holds (``id_hash`` is
+    # then empty: it stays unique). A held account cannot claim until an operator decides
+    # (`huiquan consumers duplicates`); nothing is deleted automatically.
+    id_duplicate_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    held_at = models.DateTimeField("暂停时间", null=True, blank=True)
+    held_reason = models.CharField("暂停原因", max_length=255, blank=True)
 
     class Meta:
         verbose_name = "消费者"
@@ -31,7 +38,25 @@ class Consumer(models.Model):
 
     @property
     def is_verified(self) -> bool:
-        return self.verified_at is not None
+        """Real-name verified and not held for an operator's review."""
+        return self.verified_at is not None and self.held_at is None
+
+
+class IdentityConsent(models.Model):
+    """A resident's separate consent to the ID notice before giving the number (PIPL art. 29):
+    which version of the notice (``consumers.privacy``), when, and through which channel."""
+
+    consumer = models.ForeignKey(Consumer, on_delete=models.PROTECT, related_name="consents")
+    notice_version = models.CharField("告知版本", max_length=32)
+    given_at = models.DateTimeField("同意时间")
+    channel = models.CharField("渠道", max_length=8)  # web | api
+
+    class Meta:
+        verbose_name = "实名信息处理同意"
+        verbose_name_plural = "实名信息处理同意"
+
+    def __str__(self) -> str:
+        return f"consent {self.notice_version} of {self.consumer_id}"
 
 
 class OtpCode(models.Model):

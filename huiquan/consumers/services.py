@@ -3,41 +3,31 @@
 from __future__ import annotations
 
 import functools
-import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from stdnum.cn import ric
-from stdnum.exceptions import InvalidComponent
+from django.db.models import F
 
-from huiquan.consumers import crypto, sms
+from huiquan.consumers import crypto, privacy, sms
 from huiquan.consumers.errors import AuthError, IdentityError, RateLimited
-from huiquan.consumers.models import ApiToken, Consumer, OtpCode
-from huiquan.core import clock, sql
+from huiquan.consumers.identity import clean_name, normalise_phone, validate_id_number
+from huiquan.consumers.models import ApiToken, Consumer, IdentityConsent, OtpCode
+from huiquan.core import clock, identifiers, sql
 from huiquan.core.models import User
 from huiquan.core.roles import Role
 
-PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 OTP_TTL = timedelta(minutes=5)
 OTP_RESEND_AFTER = timedelta(seconds=60)
 OTP_PER_PHONE_PER_HOUR = 5
 OTP_PER_IP_PER_HOUR = 20
-OTP_MAX_WRONG = 5
+OTP_MAX_WRONG = 5  # tries per code, the right one included
 TOKEN_TTL = timedelta(days=30)
-NAME_RE = re.compile(r"^[\u4e00-\u9fff·]{2,20}$|^[A-Za-z][A-Za-z .'-]{1,40}$")
-
-
-def normalise_phone(phone: object) -> str:
-    text = re.sub(r"[\s-]", "", str(phone or ""))
-    text = text.removeprefix("+86")
-    if not PHONE_RE.match(text):
-        raise AuthError("手机号格式不正确：请输入 11 位中国大陆手机号", code="PHONE_INVALID",
-                        status=422)
-    return text
 
 
 def request_otp(*, phone: str, ip: str | None) -> None:
@@ -72,21 +62,63 @@ class Session:
     token: str
 
 
+def _guarded() -> bool:
+    return not getattr(settings, "HUIQUAN_UNSAFE_DISABLE_GUARDS", False)
+
+
+def _otp_invalid() -> AuthError:
+    # "No code requested" and "wrong code" answer alike (code and message): the answer must not
+    # tell a stranger whether a code is pending for a phone.
+    return AuthError("验证码不正确或已失效：请核对短信中的验证码，或重新获取")
+
+
+def _otp_locked() -> AuthError:
+    return AuthError("验证码错误次数过多，已失效：请重新获取", code="OTP_LOCKED")
+
+
+def _code_matches(otp: OtpCode, phone: str, code: object) -> bool:
+    """The typed code, canonical (fullwidth digits read as digits), against the stored hash."""
+    given = identifiers.compact(code)
+    if len(given) != 6 or not identifiers.is_ascii_digits(given):
+        return False  # can never match: an ordinary wrong try
+    return secrets.compare_digest(otp.code_hash, crypto.keyed_hash("otp", phone + given))
+
+
+@dataclass(frozen=True)
+class _WrongTry:
+    last: bool  # this try was the code's last one
+
+
+# Test-only: called between the check and the count in the unguarded (old) shape, so a race test
+# can let every guess be checked before any is counted.
+_between_check_and_count: Callable[[], None] | None = None
+
+
 @transaction.atomic(durable=True)
-def _verify_otp(*, phone: str, code: str, role: str) -> Session:
-    phone = normalise_phone(phone)
+def _verify_otp(*, phone: str, code: str, role: str) -> Session | _WrongTry:
     now = clock.now()
     otp = (OtpCode.objects.select_for_update().filter(phone=phone, used_at__isnull=True)
            .order_by("-created_at").first())
     if otp is None:
-        raise AuthError("请先获取验证码")
-    if otp.failed_attempts >= OTP_MAX_WRONG:
-        raise AuthError("验证码错误次数过多，已失效：请重新获取", code="OTP_LOCKED")
+        raise _otp_invalid()
     if now >= otp.expires_at:
         raise AuthError("验证码已过期：请重新获取", code="OTP_EXPIRED")
-    given = re.sub(r"\s", "", str(code or ""))
-    if not secrets.compare_digest(otp.code_hash, crypto.keyed_hash("otp", phone + given)):
-        raise _WrongCode(OTP_MAX_WRONG - otp.failed_attempts - 1)
+    last = False
+    if _guarded():
+        # Take one of the code's tries before looking at the code, in the statement that checks
+        # one is left, and commit it with the answer: however many guesses arrive at once, at
+        # most OTP_MAX_WRONG are ever compared (the row lock on PostgreSQL and the write lock
+        # on SQLite keep the count read above current).
+        taken = (OtpCode.objects.filter(pk=otp.pk, used_at__isnull=True,
+                                        failed_attempts__lt=OTP_MAX_WRONG)
+                 .update(failed_attempts=F("failed_attempts") + 1))
+        if not taken:
+            raise _otp_locked()
+        last = otp.failed_attempts + 1 >= OTP_MAX_WRONG
+    elif otp.failed_attempts >= OTP_MAX_WRONG:
+        raise _otp_locked()
+    if not _code_matches(otp, phone, code):
+        return _WrongTry(last=last)  # returned, not raised: the try taken above is committed
     OtpCode.objects.filter(pk=otp.pk).update(used_at=now)
     consumer = Consumer.objects.filter(phone=phone).select_related("user").first()
     # Merchant staff sign in through the same codes (their phone is on their user row); a phone
@@ -111,6 +143,19 @@ def _verify_otp(*, phone: str, code: str, role: str) -> Session:
     ApiToken.objects.create(user=user, key_hash=crypto.keyed_hash("token", raw),
                             created_at=now, expires_at=now + TOKEN_TTL)
     return Session(user, consumer, raw)
+
+
+def _count_wrong_try_unguarded(phone: str) -> None:
+    """The old shape, kept only for the race test with the guards off: the count is read,
+    changed in Python and written back in a transaction of its own, after the check."""
+    if _between_check_and_count is not None:
+        _between_check_and_count()
+    with transaction.atomic():
+        otp = (OtpCode.objects.filter(phone=phone, used_at__isnull=True)
+               .order_by("-created_at").first())
+        if otp is not None:
+            otp.failed_attempts += 1
+            otp.save(update_fields=["failed_attempts"])
 
 
 TOKEN_PREFIX = "hq1"  # noqa: S105 - a format marker, not a secret
@@ -139,31 +184,16 @@ def signed_token_user(raw: str) -> int | None:
     return int(parts[1])
 
 
-class _WrongCode(AuthError):
-    def __init__(self, left: int):
-        super().__init__(f"验证码不正确，还可以再试 {max(left, 0)} 次" if left > 0
-                         else "验证码错误次数过多，已失效：请重新获取",
-                         code="OTP_INVALID" if left > 0 else "OTP_LOCKED")
-
-
 def verify_otp(*, phone: str, code: str, role: str = Role.CONSUMER) -> Session:
-    """Check a code (single use, expires in 5 minutes, locked after 5 wrong tries); sign in, or
-    sign up on first use. Returns a new bearer token."""
-    try:
-        return _verify_otp(phone=phone, code=code, role=role)
-    except _WrongCode:
-        # The durable block rolled back the increment: book it in its own transaction.
-        with transaction.atomic():
-            otp = (OtpCode.objects.select_for_update()
-                   .filter(phone=normalise_phone(phone), used_at__isnull=True)
-                   .order_by("-created_at").first())
-            if otp is not None:
-                otp.failed_attempts += 1
-                otp.save(update_fields=["failed_attempts"])
-                left = OTP_MAX_WRONG - otp.failed_attempts
-            else:  # pragma: no cover - raced with a new code
-                left = 0
-        raise _WrongCode(left) from None
+    """Check a code (single use, expires in 5 minutes, 5 tries, counted before each check in
+    the same transaction); sign in, or sign up on first use. Returns a new bearer token."""
+    phone = normalise_phone(phone)
+    outcome = _verify_otp(phone=phone, code=code, role=role)
+    if isinstance(outcome, Session):
+        return outcome
+    if not _guarded():
+        _count_wrong_try_unguarded(phone)
+    raise _otp_locked() if outcome.last else _otp_invalid()
 
 
 # Tokens of verified consumers and of merchant staff, remembered for a few seconds per process:
@@ -222,55 +252,44 @@ def _token_sql(vendor: str) -> str:
             "WHERE t.key_hash = %s AND t.revoked_at IS NULL AND t.expires_at > %s AND u.is_active")
 
 
-def validate_id_number(number: object) -> tuple[str, list[str]]:
-    """python-stdnum cn.ric: length, format, check digit and birth date. An unknown area code
-    (or one not yet assigned in the birth year — numbers keep the code of registration) is a
-    warning, not a refusal: stdnum's own validate() would refuse it."""
-    text = ric.compact(str(number or "")).upper()
-    if len(text) != 18:
-        raise IdentityError("身份证号应为 18 位")
-    if not text[:-1].isdigit() or not (text[-1].isdigit() or text[-1] == "X"):
-        raise IdentityError("身份证号格式不正确：前 17 位是数字，最后一位是数字或 X")
-    if text[-1] != ric.calc_check_digit(text):
-        raise IdentityError("身份证号校验位不正确，请核对后重新输入")
-    try:
-        ric.get_birth_date(text)
-    except (InvalidComponent, ValueError) as exc:
-        raise IdentityError("身份证号中的出生日期不正确") from exc
-    warnings = []
-    try:
-        ric.get_birth_place(text)
-    except InvalidComponent:
-        warnings.append("身份证号的地区码不在行政区划表中（或当年尚未启用），已按输入记录")
-    return text, warnings
+def _id_taken() -> IdentityError:
+    return IdentityError("该身份证号已在另一个账号实名：一人只能有一个账号", code="ID_TAKEN",
+                         status=409)
 
 
 @transaction.atomic(durable=True)
-def submit_identity(*, consumer: Consumer, real_name: str, id_number: str) -> list[str]:
-    """R-CLAIM-1: name + resident ID; one ID, one account. Returns warnings (if any)."""
-    name = re.sub(r"\s+", " ", str(real_name or "")).strip()
-    if not NAME_RE.match(name):
-        raise IdentityError("请填写与身份证一致的姓名", code="NAME_INVALID")
+def submit_identity(*, consumer: Consumer, real_name: str, id_number: str,
+                    privacy_consent: object, channel: str = "api") -> list[str]:
+    """R-CLAIM-1: name + resident ID; one ID, one account. The resident must first agree to the
+    current privacy notice (``privacy_consent`` is the version agreed to; PIPL art. 29); the
+    consent is stored with its time and version in the same transaction. The ID is made
+    canonical before it is checked, hashed or stored. Returns warnings (if any)."""
+    version = privacy.require_consent(privacy_consent)
+    name = clean_name(real_name)
     number, warnings = validate_id_number(id_number)
     consumer = Consumer.objects.select_for_update().get(pk=consumer.pk)
+    if consumer.held_at is not None:
+        raise IdentityError("该账号与另一账号的实名信息重复，正在人工核查，请联系客服",
+                            code="ACCOUNT_HELD", status=409)
     if consumer.verified_at is not None:
         raise IdentityError("您已完成实名认证，如需更正请联系客服", code="ALREADY_VERIFIED",
                             status=409)
     id_hash = crypto.hash_id(number)
     if Consumer.objects.filter(id_hash=id_hash).exclude(pk=consumer.pk).exists():
-        raise IdentityError("该身份证号已在另一个账号实名：一人只能有一个账号", code="ID_TAKEN",
-                            status=409)
+        raise _id_taken()
+    now = clock.now()
     consumer.real_name = name
     consumer.id_cipher = crypto.encrypt_id(number)
     consumer.id_hash = id_hash
     consumer.id_masked = crypto.mask_id(number)
-    consumer.verified_at = clock.now()
+    consumer.verified_at = now
     try:
         with transaction.atomic():
             consumer.save()
-    except IntegrityError as exc:  # a concurrent sign-up with the same ID won the race
-        raise IdentityError("该身份证号已在另一个账号实名：一人只能有一个账号", code="ID_TAKEN",
-                            status=409) from exc
+    except IntegrityError:  # a concurrent sign-up with the same ID won the race
+        raise _id_taken() from None
+    IdentityConsent.objects.create(consumer=consumer, notice_version=version, given_at=now,
+                                   channel=channel[:8])
     return warnings
 
 

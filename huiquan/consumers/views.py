@@ -9,8 +9,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from huiquan.campaigns.selectors import current_campaign
-from huiquan.consumers import services
+from huiquan.consumers import privacy, services
 from huiquan.consumers.forms import CodeForm, IdentityForm, PhoneForm
+from huiquan.core.client_ip import client_ip
 from huiquan.core.errors import DomainError
 from huiquan.core.roles import Role
 
@@ -25,7 +26,7 @@ def otp_sign_in(request: HttpRequest, *, role: str, template: str, here: str,
     if request.method == "POST" and request.POST.get("step") == "send" and phone_form.is_valid():
         try:
             services.request_otp(phone=phone_form.cleaned_data["phone"],
-                                 ip=request.META.get("REMOTE_ADDR"))
+                                 ip=client_ip(request))
         except DomainError as exc:
             phone_form.add_error("phone", exc.message)
         else:
@@ -63,7 +64,11 @@ def sign_in(request: HttpRequest) -> HttpResponse:
                        here="site:sign_in", context={"campaign": current_campaign()})
 
 
+IDENTITY_FIELDS = {"CONSENT_REQUIRED": "consent", "NAME_INVALID": "name"}  # else: id_number
+
+
 def identity(request: HttpRequest) -> HttpResponse:
+    """Name and ID number, after a separate consent to the privacy notice shown above them."""
     consumer = services.consumer_of(request.user)
     if consumer is None:
         return redirect("site:sign_in")
@@ -72,18 +77,22 @@ def identity(request: HttpRequest) -> HttpResponse:
     form = IdentityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            warnings = services.submit_identity(consumer=consumer,
-                                                real_name=form.cleaned_data["name"],
-                                                id_number=form.cleaned_data["id_number"])
+            warnings = services.submit_identity(
+                consumer=consumer, real_name=form.cleaned_data["name"],
+                id_number=form.cleaned_data["id_number"], channel="web",
+                privacy_consent=form.cleaned_data["consent_version"]
+                if form.cleaned_data["consent"] else None)
         except DomainError as exc:
-            form.add_error("id_number" if exc.code.startswith("ID") else "name", exc.message)
+            form.add_error(IDENTITY_FIELDS.get(exc.code, "id_number"), exc.message)
         else:
             messages.success(request, "实名认证完成")
             for w in warnings:
                 messages.info(request, w)
             return redirect("site:home")
-    return render(request, "site/identity.html", {"campaign": current_campaign(), "form": form},
-                  status=400 if request.method == "POST" else 200)
+    return render(request, "site/identity.html", {
+        "campaign": current_campaign(), "form": form, "notice": privacy.notice(),
+        "held": consumer.held_at is not None,
+    }, status=400 if request.method == "POST" else 200)
 
 
 @require_POST

@@ -57,6 +57,15 @@ def digits(value: object, error: Callable[[], DomainError], *, length: int | Non
     return text
 
 
+def read_any_digits(value: object) -> str:
+    """``compact`` with every Unicode decimal digit (Arabic-Indic ٣, Devanagari ३ …) read as the
+    ASCII digit it stands for, upper-cased. Only for finding what was stored before the edge was
+    canonical (``huiquan consumers duplicates``); never to accept what a person types."""
+    return "".join(str(unicodedata.decimal(c)) if not c.isascii()
+                   and unicodedata.decimal(c, None) is not None else c
+                   for c in compact(value).upper())
+
+
 def whole_number(value: object, error: Callable[[], DomainError], *, minimum: int = 0,
                  maximum: int = 2**63 - 1) -> int:
     """A non-negative integer typed or sent by a person (a quantity, an id), within bounds.

@@ -8,14 +8,19 @@ from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError
 
 from huiquan.consumers import geofence
+from huiquan.core import identifiers
 from huiquan.merchants.errors import UsccInvalid
 
 
 def normalise_uscc(text: object) -> str:
-    """18 characters, GB 32100-2015 check character (python-stdnum cn.uscc)."""
-    value = stdnum_uscc.compact(str(text or "")).upper()
+    """18 ASCII characters, GB 32100-2015 check character (python-stdnum cn.uscc). Canonical
+    first (NFKC, separators dropped, upper case), so one licence is one application and one
+    dishonesty-list entry; digits of other scripts are refused."""
+    value = identifiers.compact(text).upper()
     if len(value) != 18:
         raise UsccInvalid(f"统一社会信用代码应为 18 位（收到 {len(value)} 位）")
+    if not (value.isascii() and value.isalnum()):
+        raise UsccInvalid("统一社会信用代码只含数字和大写字母，请对照营业执照核对")
     try:
         stdnum_uscc.validate(value)
     except ValidationError as exc:

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from huiquan.campaigns.models import Campaign
 from huiquan.catalog import selectors, services
+from huiquan.core import identifiers
 from huiquan.core.errors import DomainError
 from huiquan.core.roles import require_role
 from huiquan.core.tabular import read_table
@@ -116,7 +117,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
             messages.success(request, outcome)
             return redirect(reverse("office:catalog") + f"#{anchor}")
         status = outcome
-    query = request.GET.get("q", "").strip()[:64]
+    query = identifiers.nfkc(request.GET.get("q", ""))[:64]  # fullwidth Ｍ or ６ as typed on phones
     page = Paginator(office.campaign_products(campaign, query), PRODUCTS_PAGE_SIZE).get_page(
         request.GET.get("page"))
     kinds = selectors.kinds_of(campaign)

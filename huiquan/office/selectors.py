@@ -15,6 +15,7 @@ from huiquan.campaigns import selectors as campaign_selectors
 from huiquan.campaigns.models import Campaign, Period, Release
 from huiquan.campaigns.selectors import ReleaseRow, SourceFunds
 from huiquan.catalog.models import Kind, Product
+from huiquan.core import identifiers
 from huiquan.core.errors import NotFound
 from huiquan.merchants.checks import CHECK_LABELS
 from huiquan.merchants.models import Merchant, MerchantState
@@ -152,8 +153,9 @@ def campaign_products(campaign: Campaign, query: str = "") -> QuerySet[Product]:
     qs = (Product.objects.filter(campaign=campaign).select_related("kind", "changed_in")
           .order_by("kind__order", "brand", "model", "pk"))
     if query:
-        qs = qs.filter(Q(gtin__contains=query) | Q(brand__icontains=query)
-                       | Q(model__icontains=query))
+        digits = identifiers.compact(query)  # a GTIN typed in fullwidth or in groups
+        qs = qs.filter(Q(gtin__contains=digits if identifiers.is_ascii_digits(digits) else query)
+                       | Q(brand__icontains=query) | Q(model__icontains=query))
     return qs
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from huiquan.campaigns.models import Release
 from huiquan.consumers.sms import latest_sandbox_message
-from tests.conftest import BEIJING, INSIDE_LINFEN, make_id_number
+from tests.conftest import BEIJING, INSIDE_LINFEN, NOTICE, make_id_number
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
@@ -35,8 +35,8 @@ def sign_up(client, phone="13800138000", n=1, verify=True):
     assert response.status_code == 200
     token = response.json()["token"]
     if verify:
-        response = post(client, "/me/identity", {"name": "张三", "id_number": make_id_number(n)},
-                        token)
+        response = post(client, "/me/identity", {"name": "张三", "id_number": make_id_number(n),
+                                                 "privacy_consent": NOTICE}, token)
         assert response.status_code == 200 and response.json()["id_masked"].count("*") == 10
     return token
 
@@ -91,11 +91,13 @@ def test_an_expired_token_is_refused(client, clock, campaign, verified):
 
 def test_identity_errors(client, campaign):
     token = sign_up(client, verify=False)
-    assert_error(post(client, "/me/identity", {"name": "张三", "id_number": "141031198001011235"},
+    assert_error(post(client, "/me/identity", {"name": "张三", "id_number": "141031198001011235",
+                                             "privacy_consent": NOTICE},
                       token), 422, "ID_INVALID")
     other = sign_up(client, phone="13900139000", n=5)
     assert other
-    assert_error(post(client, "/me/identity", {"name": "张三", "id_number": make_id_number(5)},
+    assert_error(post(client, "/me/identity", {"name": "张三", "id_number": make_id_number(5),
+                                             "privacy_consent": NOTICE},
                       token), 409, "ID_TAKEN")
 
 

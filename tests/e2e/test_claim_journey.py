@@ -33,6 +33,7 @@ def _sign_up(page, base, phone, n):
     page.wait_for_selector("text=实名认证")
     page.fill("input[name=name]", "张三")
     page.fill("input[name=id_number]", make_id_number(n))
+    page.check("input[name=consent]")  # the separate consent to the privacy notice (PIPL)
     page.click("button:has-text('提交')")
     page.wait_for_selector("text=实名认证完成")
 
