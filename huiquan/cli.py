@@ -398,6 +398,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("phone")
     p.set_defaults(func=cmd_sandbox_sms)
 
+    from huiquan import cli_staff
+
+    cli_staff.register(sub)
+
     p = sub.add_parser("migrate", help="迁移数据库")
     p.set_defaults(func=cmd_migrate)
     return parser

@@ -67,7 +67,7 @@ ALLOWED_HOSTS = [h for h in os.environ.get("HUIQUAN_ALLOWED_HOSTS", "").split(",
 )
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "huiquan.core.apps.HuiquanAdminConfig",  # django.contrib.admin, role-checked
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
