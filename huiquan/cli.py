@@ -79,6 +79,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "--bind", f"{args.host}:{args.port}", "--workers", workers,
         "--access-logfile", "-" if args.access_log else "/dev/null",
         "--graceful-timeout", "5", "--timeout", "60",
+        # gunicorn ≥ 25 opens a management socket at ~/.gunicorn/gunicorn.ctl, one path for every
+        # server the user runs (they would take it from each other): huiquan has no use for it.
+        "--no-control-socket",
     ]
     os.execv(sys.executable, argv)
     return 0  # pragma: no cover

@@ -21,6 +21,12 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
+        from huiquan.core.startup import refuse_unsafe_start
+
+        # Production refuses to start with sandbox providers, missing keys or DEBUG: one line per
+        # setting, from every entry (huiquan serve, any huiquan command, a WSGI server).
+        refuse_unsafe_start()
+
         user_logged_in.disconnect(dispatch_uid="update_last_login")
         user_logged_in.connect(_update_last_login, dispatch_uid="update_last_login")
 
