@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "ninja",  # /api/docs from its own static files, not a CDN (works offline)
     "huiquan.core",
     "huiquan.audit",
     "huiquan.campaigns",
@@ -100,6 +101,8 @@ MIDDLEWARE = [
     "huiquan.vouchers.middleware.SoldOutShortCut",  # release day: see its docstring
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "huiquan.core.headers.ContentSecurityPolicy",  # on every page (issue 11)
+    "huiquan.core.headers.NoStoreWhenSignedIn",  # nothing personal left in a cache (issue 11)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -211,6 +214,24 @@ if not SANDBOX:
     SECURE_SSL_REDIRECT = os.environ.get("HUIQUAN_SSL_REDIRECT", "1") == "1"
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 31536000
+
+# Content-Security-Policy (django-csp, huiquan.core.headers): everything from this site, nothing
+# inline; data: images for the API docs' icons; no plugins, no framing, forms post only here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "media-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- language, time -----------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
