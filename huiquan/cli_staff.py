@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from typing import Any
 
 from huiquan.core.roles import STAFF_ROLES, Role
@@ -57,17 +58,35 @@ def _print_link(link: Any, base: str) -> None:
     print(f"  {base}{link.path}")
 
 
-def cmd_staff_add(args: argparse.Namespace) -> int:
+class _Refused(Exception):
+    """A service's refusal, printed as one line on stderr (exit status 2)."""
+
+
+def _service(args: argparse.Namespace, name: str, **kwargs: Any) -> Any:
+    """Run ``huiquan.core.staff.<name>`` as the --as admin (or "system")."""
     _setup()
     from huiquan.core import staff
     from huiquan.core.errors import DomainError
 
     try:
-        link = staff.add_staff(username=args.username, role=args.role, display_name=args.name,
-                               organisation=args.org, phone=args.phone or "",
-                               actor=_actor(args.actor))
+        return getattr(staff, name)(actor=_actor(args.actor), **kwargs)
     except (LookupError, DomainError) as exc:
-        return _fail(getattr(exc, "message", str(exc)))
+        raise _Refused(getattr(exc, "message", str(exc))) from None
+
+
+def _one_line_refusals(command: Callable[[argparse.Namespace], int]) -> Callable[..., int]:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except _Refused as exc:
+            return _fail(str(exc))
+
+    return run
+
+
+def cmd_staff_add(args: argparse.Namespace) -> int:
+    link = _service(args, "add_staff", username=args.username, role=args.role,
+                    display_name=args.name, organisation=args.org, phone=args.phone or "")
     user = link.user
     print(f"已新建后台账号 {user.username}：{user.display_name}，{user.organisation}，"
           f"{Role(user.role).label}")
@@ -76,28 +95,14 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
 
 
 def cmd_staff_link(args: argparse.Namespace) -> int:
-    _setup()
-    from huiquan.core import staff
-    from huiquan.core.errors import DomainError
-
-    try:
-        link = staff.reissue_password_link(username=args.username, actor=_actor(args.actor))
-    except (LookupError, DomainError) as exc:
-        return _fail(getattr(exc, "message", str(exc)))
+    link = _service(args, "reissue_password_link", username=args.username)
     print(f"账号 {link.user.username} 的原密码已作废，已登录的会话全部结束。")
     _print_link(link, _url_base(args.url_base))
     return 0
 
 
 def cmd_staff_disable(args: argparse.Namespace) -> int:
-    _setup()
-    from huiquan.core import staff
-    from huiquan.core.errors import DomainError
-
-    try:
-        changed = staff.disable_staff(username=args.username, actor=_actor(args.actor))
-    except (LookupError, DomainError) as exc:
-        return _fail(getattr(exc, "message", str(exc)))
+    changed = _service(args, "disable_staff", username=args.username)
     print(f"已停用账号 {args.username}：不能再登录，已登录的会话和接口令牌全部失效。" if changed
           else f"账号 {args.username} 早已停用，未做改动。")
     return 0
@@ -142,16 +147,16 @@ def register(sub: Any) -> None:
     p.add_argument("--phone", help="手机号（可选）")
     p.add_argument("--as", dest="actor", help="执行人（系统管理员用户名；不填记为 system）")
     p.add_argument("--url-base", help="链接的网址前缀（默认 https://HUIQUAN_ALLOWED_HOSTS 的第一个）")
-    p.set_defaults(func=cmd_staff_add)
+    p.set_defaults(func=_one_line_refusals(cmd_staff_add))
     p = staff.add_parser("link", help="重设密码：原密码作废，给出新的设置密码链接")
     p.add_argument("username")
     p.add_argument("--as", dest="actor")
     p.add_argument("--url-base")
-    p.set_defaults(func=cmd_staff_link)
+    p.set_defaults(func=_one_line_refusals(cmd_staff_link))
     p = staff.add_parser("disable", help="停用账号（结束其会话与令牌）")
     p.add_argument("username")
     p.add_argument("--as", dest="actor")
-    p.set_defaults(func=cmd_staff_disable)
+    p.set_defaults(func=_one_line_refusals(cmd_staff_disable))
     p = staff.add_parser("list", help="列出后台账号：角色、姓名、单位、状态、最近登录")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_staff_list)
