@@ -79,6 +79,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "--bind", f"{args.host}:{args.port}", "--workers", workers,
         "--access-logfile", "-" if args.access_log else "/dev/null",
         "--graceful-timeout", "5", "--timeout", "60",
+        # gunicorn ≥ 25 opens a management socket at ~/.gunicorn/gunicorn.ctl, one path for every
+        # server the user runs (they would take it from each other): huiquan has no use for it.
+        "--no-control-socket",
     ]
     os.execv(sys.executable, argv)
     return 0  # pragma: no cover
@@ -423,6 +426,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = cons.add_parser("duplicates", help="列出共用同一身份证号或手机号（按规范形式）的账号；"
                         "没有则不输出并以 0 退出，有则以 1 退出。只读，不删除任何账号")
     p.set_defaults(func=cmd_consumers_duplicates)
+
+    from huiquan import cli_staff
+
+    cli_staff.register(sub)
 
     p = sub.add_parser("migrate", help="迁移数据库")
     p.set_defaults(func=cmd_migrate)

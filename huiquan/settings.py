@@ -1,11 +1,8 @@
 """Django settings. Everything that differs between machines comes from the environment.
 
-- DATABASE_URL       sqlite:////abs/path.db or postgresql://user@host:port/name
-                     (default: SQLite file var/huiquan.db, WAL mode)
-- REDIS_URL          optional; claim gate, rate limits and cache on many machines
-- HUIQUAN_MODE       demo | sandbox | production (default: demo)
-- HUIQUAN_SECRET_KEY required in production; elsewhere kept in var/secret_key
-- HUIQUAN_CLOCK_START / HUIQUAN_CLOCK_ANCHOR  demo clock (see huiquan.core.clock)
+Every variable read here (and anywhere in huiquan/) is listed in docs/deploy.md's table; a test
+compares the two. Production mode never raises here: what is missing or unsafe is collected and
+reported by huiquan.core.startup, one line per setting, before anything is served.
 """
 
 from __future__ import annotations
@@ -21,10 +18,24 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("HUIQUAN_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
+MODES = ("demo", "sandbox", "production")
 HUIQUAN_MODE = os.environ.get("HUIQUAN_MODE", "demo")
-if HUIQUAN_MODE not in {"demo", "sandbox", "production"}:
-    raise RuntimeError(f"HUIQUAN_MODE must be demo, sandbox or production, not {HUIQUAN_MODE!r}")
-SANDBOX = HUIQUAN_MODE != "production"
+# An unknown mode is treated as production (the strict one) and refused at start.
+SANDBOX = HUIQUAN_MODE in {"demo", "sandbox"}
+
+# Production must be given its secret key; whether it was is what huiquan.core.startup checks.
+HUIQUAN_SECRET_KEY_GIVEN = bool(os.environ.get("HUIQUAN_SECRET_KEY"))
+# Values that could not be read ("HUIQUAN_X=…: why"), reported at start instead of a traceback.
+HUIQUAN_SETTING_ERRORS: list[str] = []
+
+
+def _seconds(name: str, text: str | None) -> float:
+    text = text or "0"
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        HUIQUAN_SETTING_ERRORS.append(f"{name}={text!r} 不是秒数（例如 0.2）")
+        return 0.0
 
 
 def _secret_key() -> str:
@@ -32,7 +43,7 @@ def _secret_key() -> str:
     if key:
         return key
     if not SANDBOX:
-        raise RuntimeError("HUIQUAN_SECRET_KEY must be set in production mode")
+        return secrets.token_urlsafe(50)  # a stand-in: production refuses to start without one
     path = VAR_DIR / "secret_key"
     if not path.exists():
         path.write_text(secrets.token_urlsafe(50))
@@ -53,27 +64,27 @@ def _derived(purpose: str) -> str:
 
 # Resident ID numbers (invariant 7): Fernet keys, newest first (rotation: prepend a new key,
 # keep the old ones until re-encrypted); and the HMAC key behind "one ID, one account".
+# Production must set both (huiquan.core.startup); demo and sandbox derive them.
 HUIQUAN_ID_KEYS = [k for k in os.environ.get("HUIQUAN_ID_KEYS", "").split(",") if k] or (
     [_derived("id-encryption")] if SANDBOX else []
 )
 HUIQUAN_ID_HASH_KEY = os.environ.get("HUIQUAN_ID_HASH_KEY") or (
     _derived("id-hash") if SANDBOX else ""
 )
-if not SANDBOX and (not HUIQUAN_ID_KEYS or not HUIQUAN_ID_HASH_KEY):
-    raise RuntimeError("HUIQUAN_ID_KEYS and HUIQUAN_ID_HASH_KEY must be set in production mode")
 DEBUG = os.environ.get("HUIQUAN_DEBUG") == "1"
 ALLOWED_HOSTS = [h for h in os.environ.get("HUIQUAN_ALLOWED_HOSTS", "").split(",") if h] or (
     ["127.0.0.1", "localhost", "testserver"] if SANDBOX else []
 )
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "huiquan.core.apps.HuiquanAdminConfig",  # django.contrib.admin, role-checked
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "ninja",  # /api/docs from its own static files, not a CDN (works offline)
     "huiquan.core",
     "huiquan.audit",
     "huiquan.campaigns",
@@ -90,6 +101,8 @@ MIDDLEWARE = [
     "huiquan.vouchers.middleware.SoldOutShortCut",  # release day: see its docstring
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "huiquan.core.headers.ContentSecurityPolicy",  # on every page (issue 11)
+    "huiquan.core.headers.NoStoreWhenSignedIn",  # nothing personal left in a cache (issue 11)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -127,8 +140,13 @@ DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'huiquan
 # Persistent connections: opening one (and its PRAGMAs, or a PostgreSQL handshake) per request
 # would cost more than the request itself.
 _TESTING = "pytest" in sys.modules  # tests open and drop databases: no lingering connections
-_db = dj_database_url.parse(DATABASE_URL, conn_max_age=0 if _TESTING else 600,
-                            conn_health_checks=True)
+try:
+    _db = dj_database_url.parse(DATABASE_URL, conn_max_age=0 if _TESTING else 600,
+                                conn_health_checks=True)
+except ValueError:
+    HUIQUAN_SETTING_ERRORS.append(f"DATABASE_URL={DATABASE_URL.split('@')[-1]!r} 无法识别：应为 "
+                                  "sqlite:////绝对路径.db 或 postgresql://用户:密码@主机:端口/库名")
+    _db = dj_database_url.parse(f"sqlite:///{VAR_DIR / 'huiquan.db'}", conn_max_age=0)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # Writers queue instead of failing with "database is locked": WAL, a busy timeout and
     # BEGIN IMMEDIATE for every transaction (ARCHITECTURE.md, Stack), and a kernel lock so a
@@ -218,6 +236,24 @@ if not SANDBOX:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 31536000
 
+# Content-Security-Policy (django-csp, huiquan.core.headers): everything from this site, nothing
+# inline; data: images for the API docs' icons; no plugins, no framing, forms post only here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "media-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 # --- language, time -----------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
@@ -255,13 +291,16 @@ HUIQUAN_DEFAULT_CAMPAIGN = BASE_DIR / "campaigns" / "xixian-2024-home.toml"
 HUIQUAN_AUDIT_CHECKPOINT_FILE = Path(
     os.environ.get("HUIQUAN_AUDIT_CHECKPOINT_FILE", VAR_DIR / "audit-checkpoints.log")
 )
-# Outside systems behind interfaces; sandbox implementations unless configured otherwise.
-HUIQUAN_SMS_PROVIDER = os.environ.get("HUIQUAN_SMS_PROVIDER",
-                                      "huiquan.consumers.sms.SandboxSmsProvider")
-HUIQUAN_SANDBOX_SMS_DELAY = float(os.environ.get("HUIQUAN_SANDBOX_SMS_DELAY", "0"))
-HUIQUAN_PAYMENT_PROVIDER = os.environ.get("HUIQUAN_PAYMENT_PROVIDER",
-                                          "huiquan.redemptions.payments.SandboxPaymentProvider")
-HUIQUAN_SANDBOX_PAY_DELAY = float(os.environ.get("HUIQUAN_SANDBOX_PAY_DELAY", "0"))
+# Outside systems behind interfaces: the sandbox implementations in demo and sandbox mode;
+# production must name its own (classes with ``sandbox = False``; huiquan.core.startup).
+HUIQUAN_SMS_PROVIDER = os.environ.get("HUIQUAN_SMS_PROVIDER") or (
+    "huiquan.consumers.sms.SandboxSmsProvider" if SANDBOX else "")
+HUIQUAN_SANDBOX_SMS_DELAY = _seconds("HUIQUAN_SANDBOX_SMS_DELAY",
+                                     os.environ.get("HUIQUAN_SANDBOX_SMS_DELAY"))
+HUIQUAN_PAYMENT_PROVIDER = os.environ.get("HUIQUAN_PAYMENT_PROVIDER") or (
+    "huiquan.redemptions.payments.SandboxPaymentProvider" if SANDBOX else "")
+HUIQUAN_SANDBOX_PAY_DELAY = _seconds("HUIQUAN_SANDBOX_PAY_DELAY",
+                                     os.environ.get("HUIQUAN_SANDBOX_PAY_DELAY"))
 # Uploaded documents (licences): served only through views that check role and object.
 MEDIA_ROOT = Path(os.environ.get("HUIQUAN_MEDIA_DIR", VAR_DIR / "media"))
 MEDIA_URL = "/media-not-public/"

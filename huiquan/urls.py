@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from huiquan.api import api
 from huiquan.core import clock
+from huiquan.core.headers import favicon
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -16,6 +17,7 @@ urlpatterns = [
     path("api/v1/", api.urls),  # first: the release-day hot path resolves in one step
     path("", include("huiquan.vouchers.urls")),
     path("healthz", healthz),
+    path("favicon.ico", favicon),
     path("office/", include("huiquan.office.urls")),
     path("merchant/", include("huiquan.merchants.urls")),
     path("api/docs", lambda request: redirect("/api/v1/docs")),

@@ -28,12 +28,19 @@ class SmsReceipt:
 
 
 class SmsProvider(Protocol):
+    """A county's gateway adapter implements this; production refuses a class whose ``sandbox``
+    is not ``False`` (huiquan.core.startup)."""
+
+    sandbox: bool
+
     def send(self, *, phone: str, body: str, idempotency_key: str) -> SmsReceipt: ...
 
 
 class SandboxSmsProvider:
     """Outbox in the database; `huiquan sandbox sms PHONE` reads it. Numbers in the reserved
     test range 1700000xxxx fail the way an unreachable handset does."""
+
+    sandbox = True
 
     def __init__(self, delay_seconds: float | None = None):
         self.delay = (settings.HUIQUAN_SANDBOX_SMS_DELAY if delay_seconds is None
@@ -55,6 +62,17 @@ class SandboxSmsProvider:
             msg = SmsMessage.objects.get(idempotency_key=idempotency_key)
             return SmsReceipt(str(msg.pk), duplicate=True)
         return SmsReceipt(str(msg.pk), duplicate=False)
+
+
+class NotConnectedSmsProvider:
+    """Production before the county's SMS gateway is wired in: every send is refused with a clear
+    message (sign-in by one-time code is then unavailable), nothing pretends to have been sent.
+    The office (staff accounts, funds, releases) works meanwhile."""
+
+    sandbox = False
+
+    def send(self, *, phone: str, body: str, idempotency_key: str) -> SmsReceipt:
+        raise SmsFailed("短信服务尚未接入，暂时无法发送验证码：请留意活动公告")
 
 
 def provider() -> SmsProvider:

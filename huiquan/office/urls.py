@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from huiquan.office import catalog_views, merchant_views, views
+from huiquan.office import account_views, catalog_views, merchant_views, views
 
 app_name = "office"
 urlpatterns = [
@@ -10,6 +10,8 @@ urlpatterns = [
     # Django's LogoutView answers POST only: a link or an image cannot log anyone out.
     path("logout/", auth_views.LogoutView.as_view(next_page=reverse_lazy("office:login")),
          name="logout"),
+    path("set-password/<uidb64>/<token>/", account_views.SetPasswordView.as_view(),
+         name="set_password"),
     path("funds/", views.funds, name="funds"),
     path("releases/", views.releases, name="releases"),
     path("releases/<int:release_id>/", views.release_detail, name="release"),

@@ -126,6 +126,24 @@ class SandboxPaymentProvider:
         return self._book(key=key, kind="refund", amount_fen=amount_fen, state="succeeded")
 
 
+class NotConnectedPaymentProvider:
+    """Production before the bank's acquirer is wired in: every charge and refund fails at once
+    with a clear message, so the reservation is released and nothing is booked as paid."""
+
+    name = "收单服务（尚未接入）"
+    sandbox = False
+    MESSAGE = "收单服务尚未接入，暂时无法收款"
+
+    def charge(self, *, key: str, amount_fen: int, description: str) -> PaymentResult:
+        return PaymentResult("failed", "", "PROVIDER_NOT_CONNECTED", self.MESSAGE)
+
+    def status(self, *, key: str) -> PaymentResult | None:
+        return None  # it never saw anything
+
+    def refund(self, *, key: str, charge_key: str, amount_fen: int) -> PaymentResult:
+        return PaymentResult("failed", "", "PROVIDER_NOT_CONNECTED", self.MESSAGE)
+
+
 def provider() -> PaymentProvider:
     cls = import_string(settings.HUIQUAN_PAYMENT_PROVIDER)
     return cls()  # type: ignore[no-any-return]
