@@ -5,23 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
+from pydantic import ConfigDict
 
 from huiquan.consumers import services
 from huiquan.consumers.auth import bearer
 from huiquan.consumers.models import Consumer
+from huiquan.core.api_io import errors
 from huiquan.core.errors import PermissionRefused
 
 router = Router(tags=["auth"])
 
 
+# Lengths bound what the services read; the services themselves decide what a phone, a code, a
+# name or an ID number is (their own codes: PHONE_INVALID, OTP_INVALID, ID_INVALID …).
 class OtpIn(Schema):
-    phone: str
+    model_config = ConfigDict(strict=True)
+    phone: str = Field(max_length=32)
 
 
 class VerifyIn(Schema):
-    phone: str
-    code: str
+    model_config = ConfigDict(strict=True)
+    phone: str = Field(max_length=32)
+    code: str = Field(max_length=16)
 
 
 class TokenOut(Schema):
@@ -32,8 +38,9 @@ class TokenOut(Schema):
 
 
 class IdentityIn(Schema):
-    name: str
-    id_number: str
+    model_config = ConfigDict(strict=True)
+    name: str = Field(max_length=64)
+    id_number: str = Field(max_length=64)
 
 
 class IdentityOut(Schema):
@@ -58,13 +65,15 @@ def require_consumer(request: HttpRequest) -> Consumer:
     return consumer
 
 
-@router.post("/auth/otp", response=Sent, summary="发送手机验证码")
+@router.post("/auth/otp", response={200: Sent, **errors(429, 503, body=True)},
+             summary="发送手机验证码")
 def request_otp(request: HttpRequest, payload: OtpIn) -> Any:
     services.request_otp(phone=payload.phone, ip=client_ip(request))
     return {"sent": True, "expires_in_seconds": int(services.OTP_TTL.total_seconds())}
 
 
-@router.post("/auth/verify", response=TokenOut, summary="校验验证码，返回令牌")
+@router.post("/auth/verify", response={200: TokenOut, **errors(401, 409, 503, body=True)},
+             summary="校验验证码，返回令牌")
 def verify(request: HttpRequest, payload: VerifyIn) -> Any:
     session = services.verify_otp(phone=payload.phone, code=payload.code)
     consumer = session.consumer
@@ -72,7 +81,8 @@ def verify(request: HttpRequest, payload: VerifyIn) -> Any:
             "verified": consumer.is_verified if consumer is not None else True}
 
 
-@router.post("/me/identity", response=IdentityOut, auth=bearer, summary="实名：姓名 + 身份证号")
+@router.post("/me/identity", response={200: IdentityOut, **errors(401, 403, 409, 503, body=True)},
+             auth=bearer, summary="实名：姓名 + 身份证号")
 def identity(request: HttpRequest, payload: IdentityIn) -> Any:
     consumer = require_consumer(request)
     warnings = services.submit_identity(consumer=consumer, real_name=payload.name,
