@@ -182,3 +182,15 @@ def test_office_forms_answer_odd_numbers_with_a_form_error(client, campaign, fin
     response = client.post(f"/office/releases/{release.pk}/", {"amount": "1",
                                                                "voucher_count": value})
     assert response.status_code < 500, value
+
+
+def test_even_a_bug_under_api_answers_json_not_a_page(client, campaign, monkeypatch):  # type: ignore[no-untyped-def]
+    from huiquan.catalog import selectors
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(selectors, "product_by_gtin", broken)
+    client.raise_request_exception = False
+    response = client.get("/api/v1/catalog/products", {"gtin": "6900000000014"})
+    assert response.status_code == 500 and _json(response)["code"] == "SERVER_ERROR"

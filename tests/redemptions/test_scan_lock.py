@@ -112,6 +112,6 @@ def test_a_lock_is_listed_on_the_back_office_audit_page(shop, client, reviewer):
         _scan(shop.till_user, _wrong(i))
     client.force_login(reviewer)
     page = client.get("/office/audit/").content.decode()
-    assert "付款码 1 分钟内错误 10 次" in page
+    assert "付款码 1 分钟内错误 10 次" in page and "收银台锁定（付款码错误过多）" in page
     filtered = client.get("/office/audit/", {"action": "redemption.scan_locked"})
     assert filtered.status_code == 200 and "锁定 5 分钟" in filtered.content.decode()
