@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from huiquan.core.api_edge import too_large
 from huiquan.core.errors import DomainError
 
 api = NinjaAPI(title="huiquan 惠券 API", version="1", urls_namespace="api",
@@ -37,7 +39,14 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 
 @api.exception_handler(HttpError)
 def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return _error(request, exc.status_code, "HTTP_ERROR", str(exc))
+    if exc.status_code == 400:  # ninja could not parse the body: not JSON, or not a JSON object
+        return _error(request, 422, "INVALID_INPUT", "请求内容不是有效的 JSON")
+    return _error(request, exc.status_code, "HTTP_ERROR", str(exc))  # pragma: no cover
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return too_large()  # pragma: no cover - ApiEdge refuses such bodies before any view
 
 
 def _register() -> None:

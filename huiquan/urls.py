@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from huiquan.api import api
 from huiquan.core import clock
+from huiquan.core.converters import DatabaseId
 from huiquan.core.headers import favicon
+
+register_converter(DatabaseId, "id")  # <id:...> in the apps' URLs: never above 2^63 - 1
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from huiquan.campaigns.selectors import current_campaign
 from huiquan.catalog import selectors
 from huiquan.catalog.services import normalise_gtin
+from huiquan.core.api_io import errors
 from huiquan.core.errors import NotFound
 
 router = Router(tags=["catalog"])
@@ -29,10 +30,11 @@ class ProductOut(Schema):
 
 
 class ProductQuery(Schema):
-    gtin: str
+    gtin: str = Field(max_length=64, description="13 位商品条码（EAN-13）；全角数字、空格可以")
 
 
-@router.get("/catalog/products", response=list[ProductOut], summary="按商品条码查询补贴目录")
+@router.get("/catalog/products", response={200: list[ProductOut], **errors(404)},
+            summary="按商品条码查询补贴目录")
 def products(request: HttpRequest, query: Query[ProductQuery]) -> Any:
     campaign = current_campaign()
     if campaign is None:

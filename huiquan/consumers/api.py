@@ -5,24 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
+from pydantic import ConfigDict
 
 from huiquan.consumers import privacy, services
 from huiquan.consumers.auth import bearer
 from huiquan.consumers.models import Consumer
+from huiquan.core.api_io import errors
 from huiquan.core.client_ip import client_ip
 from huiquan.core.errors import PermissionRefused
 
 router = Router(tags=["auth"])
 
 
+# Lengths bound what the services read; the services themselves decide what a phone, a code, a
+# name or an ID number is (their own codes: PHONE_INVALID, OTP_INVALID, ID_INVALID …).
 class OtpIn(Schema):
-    phone: str
+    model_config = ConfigDict(strict=True)
+    phone: str = Field(max_length=32)
 
 
 class VerifyIn(Schema):
-    phone: str
-    code: str
+    model_config = ConfigDict(strict=True)
+    phone: str = Field(max_length=32)
+    code: str = Field(max_length=16)
 
 
 class TokenOut(Schema):
@@ -33,11 +39,12 @@ class TokenOut(Schema):
 
 
 class IdentityIn(Schema):
-    name: str
-    id_number: str
+    model_config = ConfigDict(strict=True)
+    name: str = Field(max_length=64)
+    id_number: str = Field(max_length=64)
     # The version of the privacy notice (GET /privacy/identity-notice) the resident agreed to,
     # separately, before typing the number; missing or outdated: CONSENT_REQUIRED.
-    privacy_consent: str | None = None
+    privacy_consent: str | None = Field(default=None, max_length=32)
 
 
 class IdentityOut(Schema):
@@ -69,13 +76,15 @@ def require_consumer(request: HttpRequest) -> Consumer:
     return consumer
 
 
-@router.post("/auth/otp", response=Sent, summary="发送手机验证码")
+@router.post("/auth/otp", response={200: Sent, **errors(429, 503, body=True)},
+             summary="发送手机验证码")
 def request_otp(request: HttpRequest, payload: OtpIn) -> Any:
     services.request_otp(phone=payload.phone, ip=client_ip(request))
     return {"sent": True, "expires_in_seconds": int(services.OTP_TTL.total_seconds())}
 
 
-@router.post("/auth/verify", response=TokenOut, summary="校验验证码，返回令牌")
+@router.post("/auth/verify", response={200: TokenOut, **errors(401, 409, 503, body=True)},
+             summary="校验验证码，返回令牌")
 def verify(request: HttpRequest, payload: VerifyIn) -> Any:
     session = services.verify_otp(phone=payload.phone, code=payload.code)
     consumer = session.consumer
@@ -83,7 +92,8 @@ def verify(request: HttpRequest, payload: VerifyIn) -> Any:
             "verified": consumer.is_verified if consumer is not None else True}
 
 
-@router.post("/me/identity", response=IdentityOut, auth=bearer, summary="实名：姓名 + 身份证号")
+@router.post("/me/identity", response={200: IdentityOut, **errors(401, 403, 409, 503, body=True)},
+             auth=bearer, summary="实名：姓名 + 身份证号")
 def identity(request: HttpRequest, payload: IdentityIn) -> Any:
     consumer = require_consumer(request)
     warnings = services.submit_identity(consumer=consumer, real_name=payload.name,

@@ -51,3 +51,18 @@ def openapi_doc(body: type[pydantic.BaseModel] | None = None) -> dict[str, Any]:
         doc["requestBody"] = {"required": True, "content": {
             "application/json": {"schema": body.model_json_schema()}}}
     return doc
+
+
+class ErrorOut(pydantic.BaseModel):
+    """Every refusal of the API: a stable code (docs/api.md lists them) and a Chinese message."""
+
+    code: str
+    message: str
+
+
+def errors(*statuses: int, body: bool = False) -> dict[int, Any]:
+    """An operation's documented refusals for ``response={...}``: the statuses given, plus 422
+    (INVALID_INPUT: a parameter or body that does not fit) and, with a body, 413
+    (BODY_TOO_LARGE). ninja renders none of these from the view: the API's exception handlers
+    do; they are here so that the OpenAPI document says which answers can come."""
+    return {status: ErrorOut for status in sorted({*statuses, 422, *((413,) if body else ())})}

@@ -15,6 +15,7 @@ import logging
 import re
 import sys
 import unicodedata
+from typing import Any
 
 
 def _digit_class() -> str:
@@ -45,10 +46,18 @@ def mask(text: str) -> str:
     return LONG_NUMBER.sub(_hide, text)
 
 
+def mask_record(record: logging.LogRecord) -> logging.LogRecord:
+    """The record with its message, exception text and stack masked, in place."""
+    MaskPersonalData().filter(record)
+    return record
+
+
 class MaskPersonalData(logging.Filter):
     """Masks the record in place (so every later handler sees it masked too); never drops it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "_masked", False):
+            return True
         try:
             message = record.getMessage()
         except Exception:  # a broken format string: log what there is, masked
@@ -63,12 +72,23 @@ class MaskPersonalData(logging.Filter):
             record.exc_text = mask(record.exc_text)
         if record.stack_info:
             record.stack_info = mask(record.stack_info)
+        record._masked = True
         return True
 
 
+_plain_factory = logging.getLogRecordFactory()
+
+
+def _masking_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    return mask_record(_plain_factory(*args, **kwargs))
+
+
 def install() -> None:
-    """Add the filter to every handler of every logger that lacks it (handlers made outside
-    ``settings.LOGGING``: Django's defaults, gunicorn's error and access logs)."""
+    """Mask every record where it is made (a log-record factory), so a handler a library or a
+    later reconfiguration sets up — which no filter list can know of — never sees a raw number;
+    and add the filter to every handler there is now (records made before start-up)."""
+    if logging.getLogRecordFactory() is not _masking_factory:
+        logging.setLogRecordFactory(_masking_factory)
     loggers: list[logging.Logger] = [logging.getLogger()]
     loggers += [lg for lg in list(logging.root.manager.loggerDict.values())
                 if isinstance(lg, logging.Logger)]

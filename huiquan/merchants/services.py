@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import warnings
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -101,12 +102,20 @@ def _licence(upload: tuple[str, bytes]) -> tuple[ContentFile, str]:
     if len(data) > MAX_LICENCE_BYTES:
         raise MerchantError("营业执照照片不能超过 5 MB", code="UPLOAD_TOO_LARGE", status=413)
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            kind = image.format
-            image.verify()
-            if image.width < 200 or image.height < 200 or image.width * image.height > 50_000_000:
-                raise MerchantError("营业执照照片尺寸不合适（至少 200×200 像素）",
-                                    code="UPLOAD_INVALID")
+        # A small file may declare a huge image (a decompression bomb): Pillow refuses it with an
+        # error above twice its limit and only warns below; both are the form's error here.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                kind = image.format
+                image.verify()
+                if (image.width < 200 or image.height < 200
+                        or image.width * image.height > 50_000_000):
+                    raise MerchantError("营业执照照片尺寸不合适（至少 200×200 像素，最多 5000 万像素）",
+                                        code="UPLOAD_INVALID")
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise MerchantError("营业执照照片像素过大（最多 5000 万像素）：请缩小后重新上传",
+                            code="UPLOAD_INVALID") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise MerchantError("上传的文件不是有效的 JPG/PNG 图片", code="UPLOAD_INVALID") from exc
     if kind not in {"JPEG", "PNG"}:

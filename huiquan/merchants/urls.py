@@ -11,9 +11,9 @@ urlpatterns = [
     path("application/", views.application, name="application"),
     path("licence/", views.licence, name="licence"),
     path("till/", till.till, name="till"),
-    path("redemptions/<int:redemption_id>/", till.redemption_detail, name="redemption"),
-    path("redemptions/<int:redemption_id>/check/", till.check, name="check"),
-    path("redemptions/<int:redemption_id>/return/", till.goods_return, name="return"),
-    path("redemptions/<int:redemption_id>/confirmation.pdf", till.confirmation_pdf,
+    path("redemptions/<id:redemption_id>/", till.redemption_detail, name="redemption"),
+    path("redemptions/<id:redemption_id>/check/", till.check, name="check"),
+    path("redemptions/<id:redemption_id>/return/", till.goods_return, name="return"),
+    path("redemptions/<id:redemption_id>/confirmation.pdf", till.confirmation_pdf,
          name="confirmation"),
 ]

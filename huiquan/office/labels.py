@@ -23,6 +23,7 @@ ACTION_LABELS = {
     "blacklist.import": "导入失信名单",
     "catalog.version": "发布目录版本",
     "redemption.return": "退货退款",
+    "redemption.scan_locked": "收银台锁定（付款码错误过多）",
     "redemptions.seal": "封存核销记录",
 }
 
@@ -36,6 +37,7 @@ OBJECT_LABELS = {
     "blacklist": "失信名单",
     "catalog_version": "目录版本",
     "redemption": "核销记录",
+    "user": "用户",
 }
 
 # Pill colours of a merchant's state (classes of office.css).

@@ -144,6 +144,8 @@ class GoodsReturn(models.Model):
     before_settlement = models.BooleanField("结算前")
     by_source = models.JSONField("补贴资金来源", default=dict)
     idempotency_key = models.CharField(max_length=64, blank=True)
+    # What was asked (items and reason): the same key with another request is refused (STYLE.md).
+    request_hash = models.CharField(max_length=64, blank=True, default="")
     refund_state = models.CharField("退款状态", max_length=8, default="none")  # none|done|failed
     refund_reference = models.CharField("退款流水号", max_length=64, blank=True)
 
@@ -180,3 +182,22 @@ class SandboxPayment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key}"
+
+
+class ScanGuard(models.Model):
+    """Failed payment-code scans of one till user or one merchant in the current minute, and the
+    lock they led to (redemptions.scanlock; docs/decisions.md, issue 11). In the database, so
+    every worker process and machine counts the same failures."""
+
+    kind = models.CharField(max_length=1)  # "u": a till user, "m": a merchant
+    subject_id = models.BigIntegerField()
+    window_start = models.DateTimeField()
+    failures = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "subject_id"],
+                                               name="scan_guard_once")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}{self.subject_id}: {self.failures}"

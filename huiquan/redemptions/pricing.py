@@ -7,12 +7,14 @@ subsidy = min(eligible_final_price × rate ÷ 100 (rounded down), cap); with the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from huiquan.catalog import selectors as catalog
-from huiquan.catalog.errors import NotEligibleGoods
+from huiquan.catalog.errors import GtinInvalid, NotEligibleGoods
 from huiquan.catalog.models import Kind, Product
 from huiquan.catalog.services import normalise_gtin
+from huiquan.core import identifiers
 from huiquan.core.errors import DomainError
 from huiquan.core.money import format_yuan
 
@@ -66,13 +68,21 @@ class Quote:
         return self.total_final_fen - self.subsidy_fen
 
 
+class _NoKind(DomainError):
+    pass
+
+
 def _int(value: Any, what: str, position: int) -> int:
     if isinstance(value, bool):
         raise PriceInvalid(f"第 {position} 行：{what}格式不正确")
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
+    if isinstance(value, str):  # canonical first: "²" passes str.isdigit() but not int()
+        text = identifiers.nfkc(value)
+        sign = -1 if text.startswith("-") else 1
+        return sign * identifiers.whole_number(
+            text.removeprefix("-"),
+            lambda: PriceInvalid(f"第 {position} 行：{what}必须是整数（分）"))
     raise PriceInvalid(f"第 {position} 行：{what}必须是整数（分）")
 
 
@@ -93,7 +103,9 @@ def _line(campaign: Any, merchant: Any, raw: dict[str, Any], position: int,
         raise PriceInvalid(f"第 {position} 行：优惠 {format_yuan(discount)} 元大于商品价格 "
                            f"{format_yuan(quantity * unit)} 元", code="DISCOUNT_INVALID")
     description = " ".join(str(raw.get("description") or "").split())[:128]
-    gtin_text = str(raw.get("gtin") or "").strip()
+    gtin_text = identifiers.compact(raw.get("gtin"))
+    if gtin_text and not identifiers.is_ascii_digits(gtin_text):
+        raise GtinInvalid(f"第 {position} 行：商品条码只能是 13 位数字")
     if raw.get("other"):
         if not description:
             raise PriceInvalid(f"第 {position} 行：请填写非补贴商品的名称", code="LINE_INVALID")
@@ -115,9 +127,11 @@ def _line(campaign: Any, merchant: Any, raw: dict[str, Any], position: int,
     else:
         gtin = ""
         kind_id = raw.get("kind_id")
-        kind = (catalog.kind_by_id(campaign, int(kind_id), version=version)
-                if isinstance(kind_id, int) or (isinstance(kind_id, str) and kind_id.isdigit())
-                else None)
+        try:
+            kind_pk: int | None = identifiers.whole_number(kind_id, partial(_NoKind, ""), minimum=1)
+        except _NoKind:
+            kind_pk = None
+        kind = catalog.kind_by_id(campaign, kind_pk, version=version) if kind_pk else None
         if kind is None:
             raise NotEligibleGoods(f"第 {position} 行：请选择商品品类，或扫描家电的商品条码")
         if kind.requires_gtin:

@@ -12,9 +12,10 @@ from typing import Any
 
 from django.db import connection
 
-from huiquan.core import sql
+from huiquan.core import clock, sql
 from huiquan.ledger.models import AccountKind
 from huiquan.merchants.selectors import TILL_COLUMNS, TILL_FROM, TILL_WIDTH, Till, till_from_row
+from huiquan.redemptions import scanlock
 from huiquan.redemptions.models import LIVE_STATES
 from huiquan.vouchers import paycode
 from huiquan.vouchers.models import Voucher
@@ -22,9 +23,10 @@ from huiquan.vouchers.models import Voucher
 
 # What a scan needs to know before the write lock, in one read: the till (merchant standing,
 # campaign terms, training), a redemption already made with this Idempotency-Key, whether the
-# voucher's holder already has a live redemption, what the voucher's release still holds, and
-# the voucher behind the code. Each plain read on this path costs more than its SQL
-# (bench/RESULTS.md).
+# voucher's holder already has a live redemption, what the voucher's release still holds,
+# whether the till user or its shop is locked for failed scans (redemptions.scanlock), and
+# the voucher behind the code (by its payment-code handle). Each plain read on this path costs
+# more than its SQL (bench/RESULTS.md).
 @cache
 def scan_sql(vendor: str) -> str:
     return (
@@ -35,8 +37,10 @@ def scan_sql(vendor: str) -> str:
         "AND r.campaign_id = v.campaign_id AND r.state IN (%s, %s)), "
         "(SELECT COALESCE(SUM(a.balance_fen), 0) FROM ledger_account a "
         "WHERE a.release_id = v.release_id AND a.kind = %s), "
+        f"{scanlock.LOCKED_SQL}, "
         f"{sql.columns(Voucher, 'v')} "
-        f"FROM {TILL_FROM} LEFT JOIN vouchers_voucher v ON v.id = %s WHERE s.user_id = %s"
+        f"FROM {TILL_FROM} LEFT JOIN vouchers_voucher v ON v.paycode_handle = %s "
+        "WHERE s.user_id = %s"
     )
 
 
@@ -47,21 +51,22 @@ class Scan:
     voucher: Voucher | None  # None: no such voucher, or a forged or rotated-away code
     live: bool
     pool_fen: int
+    locked: bool = False  # too many failed scans: SCAN_LOCKED (redemptions.scanlock)
 
 
 def read(actor: Any, key: str, payment_code: str) -> Scan:
     parsed = paycode.parse(payment_code)
     row = (sql.fetch_one(scan_sql(connection.vendor),
-                         [key, *LIVE_STATES, AccountKind.RELEASE_POOL, parsed[0] if parsed else 0,
-                          actor.pk])
+                         [key, *LIVE_STATES, AccountKind.RELEASE_POOL,
+                          sql.db_time(clock.now()), parsed[0] if parsed else 0, actor.pk])
            if getattr(actor, "is_authenticated", False) else None)
     if row is None:
         return Scan(None, None, None, False, 0)
     till = till_from_row(row)
-    replay, live, pool = row[TILL_WIDTH:TILL_WIDTH + 3]
-    columns = row[TILL_WIDTH + 3:]
+    replay, live, pool, locked = row[TILL_WIDTH:TILL_WIDTH + 4]
+    columns = row[TILL_WIDTH + 4:]
     voucher = None
     if columns[0] is not None and parsed is not None:
         found = sql.instance(Voucher, columns)
         voucher = found if paycode.matches(found.paycode_secret, parsed[1]) else None
-    return Scan(till, replay, voucher, bool(live), int(pool or 0))
+    return Scan(till, replay, voucher, bool(live), int(pool or 0), bool(locked))

@@ -44,7 +44,7 @@ from huiquan.merchants.selectors import (
     till_of,
     till_refusal,
 )
-from huiquan.redemptions import payments, pricing
+from huiquan.redemptions import payments, pricing, scanlock
 from huiquan.redemptions import scan as scanning
 from huiquan.redemptions.errors import (
     IdempotencyMismatch,
@@ -132,9 +132,13 @@ def redeem_voucher(*, actor: Any, payment_code: str, lines: list[dict[str, Any]]
     if scan.replay_id is not None:
         return _replayed(Redemption.objects.get(pk=scan.replay_id),
                          _body_hash(payment_code, lines))
+    if scan.locked:  # too many failed scans (issue 11): no code is even looked at
+        raise scanlock.locked_error()
     voucher = scan.voucher
     if voucher is None:
-        raise PaymentCodeInvalid("付款码无效或已过期：付款码每分钟更新，请顾客刷新后重新出示")
+        raise (scanlock.record_failure(actor=actor, merchant_id=till.pk,
+                                       merchant_name=till.legal_name)
+               or PaymentCodeInvalid(scanlock.INVALID_MESSAGE))
     quote = pricing.quote(campaign=till.campaign, merchant=till, lines=lines,
                           catalog_version=till.campaign.catalog_version)
     _precheck(till, scan, quote)
@@ -431,9 +435,12 @@ def _record_return(*, actor: Any, redemption_id: int, items: list[dict[str, Any]
     if found is None:
         raise RedemptionNotFound("找不到这笔核销记录（只能为本店的核销办理退货）")
     redemption = found
+    digest = _body_hash("return", {"items": items, "reason": " ".join(str(reason or "").split())})
     if key:
         previous = GoodsReturn.objects.filter(redemption=redemption, idempotency_key=key).first()
         if previous is not None:
+            if previous.request_hash and previous.request_hash != digest:
+                raise IdempotencyMismatch("同一个请求号对应了不同的退货内容：请刷新页面后重新提交")
             return previous
     if redemption.state != RedemptionState.COMPLETED:
         raise RedemptionError("只有已完成的核销可以退货", code="RETURN_INVALID", status=409)
@@ -480,7 +487,7 @@ def _record_return(*, actor: Any, redemption_id: int, items: list[dict[str, Any]
         items=[{"line": i, "quantity": q, "description": lines[i].description}
                for i, q in wanted.items()],
         returned_final_fen=returned_value, subsidy_back_fen=back, refund_fen=returned_value - back,
-        before_settlement=before, by_source=by_source, idempotency_key=key,
+        before_settlement=before, by_source=by_source, idempotency_key=key, request_hash=digest,
         refund_state="pending" if returned_value - back > 0 else "none")
     record(actor=actor, action="redemption.return", obj_type="redemption", obj_id=redemption.pk,
            summary=f"核销 #{redemption.pk} 退货：商品 {format_yuan(returned_value)} 元，"

@@ -7,6 +7,7 @@ when the quote was shown, so a double click gives one redemption."""
 from __future__ import annotations
 
 import secrets
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -15,12 +16,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from huiquan.catalog.selectors import kinds_of
+from huiquan.core import identifiers
 from huiquan.core.errors import DomainError
 from huiquan.core.money import MoneyFormatError, parse_yuan
 from huiquan.merchants.selectors import merchant_of, till_refusal
 from huiquan.merchants.views import merchant_page
-from huiquan.redemptions import pdf, pricing, selectors, services
-from huiquan.vouchers import paycode
+from huiquan.redemptions import pdf, pricing, scanlock, selectors, services
 from huiquan.vouchers.selectors import voucher_state
 
 ROWS = 6
@@ -31,6 +32,7 @@ class LineFormError(DomainError):
 
 
 def _money(text: str, what: str, row: int, *, allow_zero: bool = False) -> int:
+    text = identifiers.nfkc(text)  # fullwidth ３００ is 300; anything else is the form's error
     try:
         return int(parse_yuan(text or ("0" if allow_zero else ""), allow_zero=allow_zero))
     except MoneyFormatError as exc:
@@ -47,17 +49,17 @@ def parse_lines(post: Any) -> list[dict[str, Any]]:
         price = post.get(f"price_{i}", "").strip()
         if not price and not gtin and not desc and not (mode == "kind" and kind):
             continue
-        qty_text = post.get(f"qty_{i}", "1").strip() or "1"
-        if not qty_text.isdigit():
-            raise LineFormError(f"第 {i} 行数量必须是正整数")
-        line: dict[str, Any] = {"quantity": int(qty_text), "description": desc,
+        quantity = identifiers.whole_number(
+            identifiers.nfkc(post.get(f"qty_{i}", "1")) or "1",
+            partial(LineFormError, f"第 {i} 行数量必须是正整数"), minimum=1)
+        line: dict[str, Any] = {"quantity": quantity, "description": desc,
                                 "unit_price_fen": _money(price, "单价", i),
                                 "discount_fen": _money(post.get(f"disc_{i}", ""), "优惠", i,
                                                        allow_zero=True)}
         if mode == "other":
             line["other"] = True
         elif mode == "kind":
-            line["kind_id"] = int(kind) if kind.isdigit() else None
+            line["kind_id"] = kind or None  # pricing reads it as a canonical whole number
         else:
             line["gtin"] = gtin
         lines.append(line)
@@ -92,10 +94,9 @@ def till(request: HttpRequest) -> HttpResponse:
             lines = parse_lines(post)
             code = context["payment_code"]
             if step == "quote":
-                voucher = paycode.resolve(code)
-                if voucher is None:
-                    raise DomainError("付款码无效或已过期：付款码每分钟更新，请顾客刷新后重新出示",
-                                      code="PAYMENT_CODE_INVALID")
+                voucher = scanlock.voucher_for_quote(
+                    actor=request.user, merchant_id=merchant.pk,
+                    merchant_name=merchant.legal_name, payment_code=code)
                 context["quote"] = pricing.quote(campaign=merchant.campaign, merchant=merchant,
                                                  lines=lines)
                 context["voucher"], context["voucher_state"] = voucher, voucher_state(voucher)
@@ -141,12 +142,17 @@ def goods_return(request: HttpRequest, redemption_id: int) -> HttpResponse:
     redemption = selectors.for_merchant(merchant_of(request.user), redemption_id)
     items = []
     for line in redemption.lines.all():
-        text = request.POST.get(f"return_{line.pk}", "").strip()
-        if text and text != "0":
-            if not text.isdigit():
-                messages.error(request, "退货数量必须是整数")
-                return redirect("merchant:redemption", redemption_id=redemption_id)
-            items.append({"line_id": line.pk, "quantity": int(text)})
+        text = identifiers.nfkc(request.POST.get(f"return_{line.pk}", ""))
+        if not text:
+            continue
+        try:
+            quantity = identifiers.whole_number(
+                text, lambda: DomainError("退货数量必须是整数", code="RETURN_INVALID"))
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("merchant:redemption", redemption_id=redemption_id)
+        if quantity:
+            items.append({"line_id": line.pk, "quantity": quantity})
     try:
         done = services.return_goods(
             actor=request.user, redemption_id=redemption_id, reason=request.POST.get("reason", ""),

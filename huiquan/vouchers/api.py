@@ -6,13 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
-from pydantic import BaseModel
+from ninja import Path, Router, Schema
+from pydantic import BaseModel, ConfigDict, Field
 
 from huiquan.campaigns.selectors import current_campaign
 from huiquan.consumers.api import require_consumer
 from huiquan.consumers.auth import bearer
-from huiquan.core.api_io import answer, idempotency_key, json_body, openapi_doc
+from huiquan.core.api_io import answer, errors, idempotency_key, json_body, openapi_doc
+from huiquan.core.converters import MAX_ID
 from huiquan.core.errors import NotFound
 from huiquan.vouchers import paycode, selectors, services
 from huiquan.vouchers.models import Voucher
@@ -45,9 +46,11 @@ class CampaignOut(Schema):
 
 
 class ClaimIn(BaseModel):
+    # Strict: "36.08" is not a number (the document says number; the sold-out short cut agrees).
+    model_config = ConfigDict(strict=True)
     lat: float | None = None
     lng: float | None = None
-    coord_system: str = "wgs84"
+    coord_system: str = Field("wgs84", max_length=16, description="wgs84 或 gcj02")
 
 
 class VoucherOut(BaseModel):
@@ -69,7 +72,8 @@ def voucher_out(voucher: Voucher) -> dict[str, Any]:
             "payment_code_seconds_left": paycode.seconds_left() if live else None}
 
 
-@router.get("/campaigns/current", response=CampaignOut, summary="当前活动与各批次余量")
+@router.get("/campaigns/current", response={200: CampaignOut, **errors(404)},
+            summary="当前活动与各批次余量")
 def campaign_current(request: HttpRequest) -> Any:
     from huiquan.core import clock
 
@@ -86,9 +90,10 @@ def campaign_current(request: HttpRequest) -> Any:
 # The release-day endpoint reads its body and renders its answer through huiquan.core.api_io
 # (ninja's per-request machinery cost more than a sold-out answer); the documented contract is
 # the same: ClaimIn in, VoucherOut out.
-@router.post("/releases/{release_id}/claims", response={201: VoucherOut}, auth=bearer,
-             summary="领取消费券", openapi_extra=openapi_doc(ClaimIn))
-def claim(request: HttpRequest, release_id: int) -> Any:
+@router.post("/releases/{release_id}/claims",
+             response={201: VoucherOut, **errors(401, 403, 404, 409, 503, body=True)},
+             auth=bearer, summary="领取消费券", openapi_extra=openapi_doc(ClaimIn))
+def claim(request: HttpRequest, release_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
     payload = json_body(request, ClaimIn)
     consumer = require_consumer(request)
     voucher = services.claim_voucher(consumer=consumer, release_id=release_id, lat=payload.lat,
@@ -97,7 +102,8 @@ def claim(request: HttpRequest, release_id: int) -> Any:
     return answer(voucher_out(voucher), 201)
 
 
-@router.get("/me/vouchers", response=list[VoucherOut], auth=bearer, summary="我的消费券")
+@router.get("/me/vouchers", response={200: list[VoucherOut], **errors(401, 403)}, auth=bearer,
+            summary="我的消费券")
 def my_vouchers(request: HttpRequest) -> Any:
     consumer = require_consumer(request)
     return [voucher_out(v) for v in selectors.vouchers_of(consumer)]

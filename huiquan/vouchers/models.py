@@ -18,6 +18,9 @@ class Voucher(models.Model):
     valid_until = models.DateTimeField("有效期至")  # min(release expiry, claimed + 7 days)
     used_at = models.DateTimeField("核销时间", null=True, blank=True)
     paycode_secret = models.CharField(max_length=64)  # seeds the rotating payment code
+    # Names the voucher in its payment code without showing the sequential id (vouchers.paycode);
+    # random, drawn at claim; the unique index is what a scan looks it up by.
+    paycode_handle = models.IntegerField(unique=True)
     sealed = models.BooleanField(default=False)  # included in an audit seal (invariant 9)
 
     class Meta:

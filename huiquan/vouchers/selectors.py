@@ -18,6 +18,12 @@ def voucher_by_id(voucher_id: int, *, lock: bool = False) -> Voucher | None:
     return found[0] if found else None
 
 
+def voucher_by_handle(handle: int) -> Voucher | None:
+    """The voucher a payment code names (its random handle, never its id)."""
+    found = sql.load(Voucher, "paycode_handle = %s", [handle])
+    return found[0] if found else None
+
+
 def voucher_state(voucher: Voucher, now: datetime | None = None) -> str:
     now = now or clock.now()
     if voucher.used_at is not None:

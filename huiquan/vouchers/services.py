@@ -17,8 +17,9 @@ from huiquan.campaigns.models import Campaign, Release
 from huiquan.consumers import geofence
 from huiquan.consumers.models import Consumer
 from huiquan.core import clock, sql
-from huiquan.core.errors import DomainError
-from huiquan.vouchers import gate
+from huiquan.core.converters import MAX_ID
+from huiquan.core.errors import Busy, DomainError
+from huiquan.vouchers import gate, paycode
 from huiquan.vouchers.errors import ClaimRefused
 from huiquan.vouchers.models import IdempotentRequest, Voucher
 
@@ -67,10 +68,13 @@ _LIMITS_SQL = (
 
 # The claim's two writes. The conditional UPDATE is invariant 4's guard: it takes one voucher
 # only while one is left and the window is open.
+# A handle already taken (vouchers.paycode: random, 8 digits) inserts nothing and is redrawn;
+# any other clash, (consumer, release) above all, still raises.
 _INSERT_VOUCHER_SQL = (
     "INSERT INTO vouchers_voucher (consumer_id, release_id, campaign_id, claimed_at, "
-    "valid_until, used_at, paycode_secret, sealed) VALUES (%s, %s, %s, %s, %s, NULL, %s, %s) "
-    "RETURNING id"
+    "valid_until, used_at, paycode_secret, sealed, paycode_handle) "
+    "VALUES (%s, %s, %s, %s, %s, NULL, %s, %s, %s) "
+    "ON CONFLICT (paycode_handle) DO NOTHING RETURNING id"
 )
 _TAKE_ONE_SQL = (
     "UPDATE campaigns_release SET remaining_count = remaining_count - 1 "
@@ -99,7 +103,8 @@ def _current_campaign_fence() -> tuple[int, str | None, str | None] | None:
 
 def _open_release(release_id: int) -> ReleaseView:
     current = _current_campaign_fence()
-    rows = sql.fetch(_RELEASE_SQL, [release_id], times=(2, 3, 4, 5))
+    rows = (sql.fetch(_RELEASE_SQL, [release_id], times=(2, 3, 4, 5))
+            if 0 < release_id <= MAX_ID else [])  # above 2^63 the driver itself would fail
     row = rows[0] if rows and current is not None and rows[0][1] == current[0] else None
     if row is None:
         raise _refuse("RELEASE_NOT_FOUND", "没有这个发放批次（或不属于当前活动）", 404)
@@ -155,7 +160,9 @@ def claim_voucher(*, consumer: Consumer, release_id: int, lat: Any, lng: Any,
     repeated with the same idempotency key gets the same answer.
     """
     body = {"release": release_id, "lat": lat, "lng": lng, "coord_system": coord_system}
-    key = (idempotency_key or "").strip()[:64]
+    key = (idempotency_key or "").strip()
+    if len(key) > 64:  # as the till: never cut (two long keys would become one)
+        raise DomainError("Idempotency-Key 最长 64 个字符", code="INVALID_INPUT")
     if key:
         stored = replay(user_id=consumer.user_id, key=key, body=body)
         if stored is not None:
@@ -244,10 +251,18 @@ def _claim_in_transaction(consumer: Consumer, release: ReleaseView, key: str,
                       claimed_at=now, valid_until=min(release.expires_at, now + VALID_AT_MOST),
                       paycode_secret=secrets.token_hex(20), sealed=False)
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT_VOUCHER_SQL, [
-            consumer.pk, release.pk, release.campaign_id, sql.db_time(voucher.claimed_at),
-            sql.db_time(voucher.valid_until), voucher.paycode_secret, False])
-        voucher.pk = cursor.fetchone()[0]
+        for _ in range(20):  # each draw clashes with odds (vouchers issued) / 90,000,000
+            voucher.paycode_handle = paycode.new_handle()
+            cursor.execute(_INSERT_VOUCHER_SQL, [
+                consumer.pk, release.pk, release.campaign_id, sql.db_time(voucher.claimed_at),
+                sql.db_time(voucher.valid_until), voucher.paycode_secret, False,
+                voucher.paycode_handle])
+            row = cursor.fetchone()
+            if row:
+                voucher.pk = row[0]
+                break
+        else:  # pragma: no cover - 20 clashes in a row: the handle space is nearly full
+            raise Busy("付款码编号暂时分配不出，请稍后再试")
     voucher._state.adding = False
     if record is not None:
         IdempotentRequest.objects.filter(pk=record.pk).update(

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from huiquan.campaigns.selectors import current_campaign
 from huiquan.consumers.services import consumer_of
-from huiquan.core import clock
+from huiquan.core import clock, identifiers
 from huiquan.core.errors import DomainError
 from huiquan.vouchers import paycode, selectors, services
 
@@ -35,7 +35,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "voucher": voucher,
         "latest": latest,
         "latest_state": selectors.voucher_state(latest) if latest else None,
-        "code": paycode.current_code(voucher) if voucher else None,
+        "code": paycode.display(paycode.current_code(voucher)) if voucher else None,
         "qr": qr_svg(paycode.current_code(voucher)) if voucher else None,
         "seconds_left": paycode.seconds_left(),
         "server_time": clock.now(),
@@ -49,7 +49,9 @@ def claim(request: HttpRequest) -> HttpResponse:
     if consumer is None:
         return redirect("site:sign_in")
     try:
-        services.claim_voucher(consumer=consumer, release_id=int(request.POST.get("release", 0)),
+        release_id = identifiers.whole_number(request.POST.get("release"), lambda: DomainError(
+            "没有这个批次", code="RELEASE_NOT_FOUND", status=404))
+        services.claim_voucher(consumer=consumer, release_id=release_id,
                                lat=request.POST.get("lat"), lng=request.POST.get("lng"),
                                coord_system=request.POST.get("coord_system", "wgs84"),
                                idempotency_key=request.POST.get("idempotency_key"))
@@ -70,5 +72,5 @@ def paycode_json(request: HttpRequest) -> HttpResponse:
     if voucher is None:
         return JsonResponse({"code": "NO_VOUCHER", "message": "没有可用的券"}, status=404)
     code = paycode.current_code(voucher)
-    return JsonResponse({"payment_code": code, "svg": qr_svg(code),
+    return JsonResponse({"payment_code": code, "display": paycode.display(code), "svg": qr_svg(code),
                          "seconds_left": paycode.seconds_left()})

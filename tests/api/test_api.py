@@ -47,7 +47,7 @@ def test_sign_up_claim_and_see_the_payment_code(client, open_release):
     assert response.status_code == 201
     voucher = response.json()
     assert voucher["state"] == "valid"
-    assert re.fullmatch(r"HQ\d+-\d{6}", voucher["payment_code"])
+    assert re.fullmatch(r"[1-9]\d{17}", voucher["payment_code"])
     mine = client.get(f"{API}/me/vouchers", HTTP_AUTHORIZATION=f"Bearer {token}").json()
     assert [v["id"] for v in mine] == [voucher["id"]]
     replay = post(client, f"/releases/{open_release.pk}/claims", INSIDE_LINFEN, token, "k1")

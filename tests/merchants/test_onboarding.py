@@ -130,3 +130,36 @@ def test_a_zip_with_broken_xml_named_xlsx_gets_a_clear_error() -> None:
         read_table(name="list.xlsx", data=buf.getvalue(), columns=services.BLACKLIST_COLUMNS,
                    required=("uscc",))
     assert info.value.code == "FILE_INVALID"
+
+
+def _png_declaring(width: int, height: int) -> bytes:
+    """A tiny PNG whose header declares width × height pixels (a decompression bomb)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("side", [20_000, 10_000, 8_000])  # bomb error, bomb warning, our limit
+def test_a_licence_declaring_a_huge_image_is_refused_as_upload_invalid(draft, side):  # type: ignore[no-untyped-def]
+    """Issue 11 item 3: 20000×20000 raised Pillow's DecompressionBombError (a 500)."""
+    assert _code(lambda: services.save_application(
+        merchant=draft, actor=draft.owner, data={},
+        licence=("licence.png", _png_declaring(side, side)))) == "UPLOAD_INVALID"
+    assert not Merchant.objects.get(pk=draft.pk).licence
+
+
+def test_the_application_page_shows_a_bomb_as_the_licence_fields_error(draft, client):  # type: ignore[no-untyped-def]
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(draft.owner)
+    upload = SimpleUploadedFile("licence.png", _png_declaring(20_000, 20_000), "image/png")
+    response = client.post("/merchant/application/", {**application_data(3), "licence": upload})
+    assert response.status_code == 400
+    assert "像素过大" in response.content.decode()

@@ -80,6 +80,24 @@ def test_same_return_key_twice_records_one_return(sale):  # type: ignore[no-unty
     assert a.pk == b.pk and sale.returns.count() == 1
 
 
+def test_same_return_key_with_another_request_is_an_idempotency_mismatch(sale):  # type: ignore[no-untyped-def]
+    """Issue 11 item 4: as for sales, a key names one request; reusing it for other goods (or
+    another reason) is refused instead of silently answering the first return."""
+    line = sale.lines.order_by("pk").first()
+    first = return_goods(actor=sale.shop.till_user, redemption_id=sale.pk,
+                         items=[{"line_id": line.pk, "quantity": 1}], reason="尺寸不合适",
+                         idempotency_key="ret-2")
+    for items, reason in ((None, "尺寸不合适"), ([{"line_id": line.pk, "quantity": 1}], "不想要了")):
+        with pytest.raises(DomainError) as info:
+            return_goods(actor=sale.shop.till_user, redemption_id=sale.pk, items=items,
+                         reason=reason, idempotency_key="ret-2")
+        assert info.value.code == "IDEMPOTENCY_MISMATCH" and info.value.status == 409
+    again = return_goods(actor=sale.shop.till_user, redemption_id=sale.pk,
+                         items=[{"line_id": line.pk, "quantity": 1}], reason=" 尺寸不合适 ",
+                         idempotency_key="ret-2")
+    assert again.pk == first.pk and sale.returns.count() == 1
+
+
 def test_return_after_settlement_books_a_clawback_receivable(sale, campaign):  # type: ignore[no-untyped-def]
     # What the settlement issue's payout will do: pay the merchant, then mark the sale settled.
     with transaction.atomic():

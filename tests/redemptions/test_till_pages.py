@@ -50,7 +50,13 @@ def test_quote_then_confirm_redeems_once_even_when_clicked_twice(shop, holder, c
     ({"price_1": "-5"}, "单价"),
     ({"disc_1": "6000"}, "优惠"),
     ({"gtin_1": "6900000000015"}, "校验位"),
-    ({"payment_code": "HQ1-000000"}, "付款码无效"),
+    ({"payment_code": "100000000000000000"}, "付款码无效"),
+    ({"payment_code": "١٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠"}, "付款码无效"),
+    ({"qty_1": "٢"}, "数量"),
+    ({"qty_1": "³⁰⁰⁰"}, "数量"),
+    ({"price_1": "⁵⁰⁰⁰x"}, "单价"),
+    ({"gtin_1": "⁶⁹⁰⁰⁰⁰⁰⁰⁰⁰⁰¹⁵"}, "校验位"),
+    ({"gtin_1": "٦٩٠٠٠٠٠٠٠٠٠١٤"}, "商品条码"),
 ])
 def test_bad_input_on_the_till_gets_a_chinese_message(shop, holder, client, override, text):  # type: ignore[no-untyped-def]
     person = holder()

@@ -1,6 +1,8 @@
 """Claiming (invariant 4, R-CLAIM-2, R-CLAIM-3, R-SCHED-3, R-CON-2): every refusal has its code,
 and a refusal leaves nothing behind."""
 
+import re
+
 import pytest
 
 from huiquan.campaigns.models import Release
@@ -125,8 +127,43 @@ def test_a_payment_code_stops_working_after_rotation(open_release, make_consumer
     assert paycode.resolve(code) == voucher  # one minute of grace for the scan
     clock.advance(seconds=60)
     assert paycode.resolve(code) is None  # a screenshot from two minutes ago
-    assert paycode.resolve(f"HQ{voucher.pk}-000000") in (None, voucher)
-    assert paycode.resolve("HQ999999-123456") is None and paycode.resolve("garbage") is None
+    assert paycode.resolve(f"{voucher.paycode_handle}0000000000") in (None, voucher)
+    assert paycode.resolve("999999991234567890") is None and paycode.resolve("garbage") is None
+
+
+def test_a_payment_code_is_18_digits_that_do_not_show_the_voucher_id(open_release,
+                                                                    make_consumer):
+    """Issue 11 item 2: as long as a bank's 付款码, and no sequential id readable in it."""
+    first, second = (_claim(make_consumer(), open_release) for _ in range(2))
+    codes = [paycode.current_code(v) for v in (first, second)]
+    assert all(re.fullmatch(r"[1-9]\d{17}", c) for c in codes)
+    assert second.pk == first.pk + 1
+    assert abs(int(codes[1][:8]) - int(codes[0][:8])) != 1  # random handles, not ids
+    assert paycode.resolve(codes[0]) == first and paycode.resolve(codes[1]) == second
+
+
+@pytest.mark.parametrize("typed", [
+    "{c}", " {c} ", "{c4} {c8} {c12} {c16}", "{c4}-{c8}-{c12}-{c16}", "{full}",
+])
+def test_a_payment_code_is_read_in_its_canonical_form(open_release, make_consumer, typed):
+    voucher = _claim(make_consumer(), open_release)
+    code = paycode.current_code(voucher)
+    text = typed.format(c=code, c4=code[:4], c8=code[4:8], c12=code[8:12], c16=code[12:],
+                        full=code.translate({ord(d): 0xFF10 + int(d) for d in "0123456789"}))
+    assert paycode.resolve(text) == voucher
+
+
+@pytest.mark.parametrize(("digits", "reads"), [
+    ("٠١٢٣٤٥٦٧٨٩", False), ("०१२३४५६७८९", False), ("০১২৩৪৫৬৭৮৯", False),
+    ("𝟎𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖𝟗", True), ("⁰¹²³⁴⁵⁶⁷⁸⁹", True),
+])
+def test_a_payment_code_in_other_digits_is_no_code(open_release, make_consumer, digits, reads):
+    """Arabic-Indic, Devanagari or Bengali digits are not the code (NFKC keeps them: refused,
+    never a 500); compatibility forms (mathematical, superscript) are ASCII after NFKC."""
+    voucher = _claim(make_consumer(), open_release)
+    code = paycode.current_code(voucher)
+    other = code.translate({ord(str(i)): digits[i] for i in range(10)})
+    assert paycode.resolve(other) == (voucher if reads else None)
 
 
 def test_claims_are_sealed_into_the_audit_chain_in_batches(open_release, make_consumer):

@@ -1,6 +1,8 @@
-/* The till: scan the consumer's payment code (QR) or an appliance's EAN-13 with the camera, and
-   show the running total. The forms work without this file; it only saves typing.
-   BarcodeDetector where the browser has it (QR + EAN-13), else jsQR (QR only, Apache-2.0). */
+/* The till: scan the consumer's payment code (QR, or its 18-digit Code 128 barcode) or an
+   appliance's EAN-13 with the camera, and show the running total. The forms work without this
+   file; it only saves typing. BarcodeDetector where the browser has it (QR, Code 128, EAN-13),
+   else jsQR (QR only, Apache-2.0). The server reads the code in its canonical form (NFKC,
+   spaces dropped, ASCII digits), so a scanner's or a person's spacing does not matter. */
 (function () {
   "use strict";
   var video, stream, target, timer;

@@ -57,7 +57,7 @@
         .then(function (data) {
           if (!data) { window.location.reload(); return; }
           pay.querySelector(".qr").innerHTML = data.svg;
-          pay.querySelector(".code").textContent = data.payment_code;
+          pay.querySelector(".code").textContent = data.display || data.payment_code;
           window.setTimeout(refresh, (data.seconds_left + 1) * 1000);
         })
         .catch(function () { window.setTimeout(refresh, 5000); });
