@@ -80,8 +80,9 @@ def test_a_charge_in_flight_when_tick_gives_up_takes_no_money(shop, holder, camp
     provider first, and arriving later it is refused."""
     settings.HUIQUAN_PAYMENT_PROVIDER = f"{HERE}.InFlight"
     person = holder()
-    assert error_code(lambda: redeem_at(shop, person.voucher, [aircon()])) == "PAYMENT_CANCELLED"
+    code = error_code(lambda: redeem_at(shop, person.voucher, [aircon()]))
     assert money_kept_without_a_sale() == []
+    assert code == "PAYMENT_CANCELLED"
     sale = Redemption.objects.get()
     assert (sale.state, sale.failure_code) == (RedemptionState.FAILED, "PAYMENT_CANCELLED")
     person.voucher.refresh_from_db()
