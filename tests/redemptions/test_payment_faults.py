@@ -182,19 +182,19 @@ def test_no_answer_from_the_provider_leaves_the_sale_pending(shop, holder, clock
     assert reconcile(campaign).ok, reconcile(campaign).table()
 
 
-def _unanswered_return(shop: Any, holder: Any, settings: Any) -> tuple[Any, GoodsReturn]:
+def _unanswered_return(shop: Any, holder: Any, settings: Any) -> GoodsReturn:
     person = holder()
     sale = redeem_at(shop, person.voucher, [aircon()])
     settings.HUIQUAN_PAYMENT_PROVIDER = f"{HERE}.RefundsUnanswered"
     with contextlib.suppress(ConnectionError):  # the old code let it out after the commit
         return_goods(actor=shop.till_user, redemption_id=sale.pk, items=None, reason="不想要了")
     settings.HUIQUAN_PAYMENT_PROVIDER = "huiquan.redemptions.payments.SandboxPaymentProvider"
-    return sale, GoodsReturn.objects.get()
+    return GoodsReturn.objects.get()
 
 
 def test_a_refund_left_pending_is_sent_again_by_tick(shop, holder, clock, settings, campaign):  # type: ignore[no-untyped-def]
     """The issue's refund pending forever: tick used to retry only failed refunds."""
-    sale, goods_return = _unanswered_return(shop, holder, settings)
+    goods_return = _unanswered_return(shop, holder, settings)
     assert goods_return.refund_state == "pending"
     assert resolve_pending() == 0  # a minute's grace: the request may still be sending it
     clock.advance(minutes=2)
@@ -209,7 +209,7 @@ def test_a_refund_left_pending_is_sent_again_by_tick(shop, holder, clock, settin
 
 def test_the_till_is_told_the_refund_is_pending_and_reconcile_flags_it_when_stuck(  # type: ignore[no-untyped-def]
         shop, holder, clock, settings, campaign):
-    sale, goods_return = _unanswered_return(shop, holder, settings)
+    goods_return = _unanswered_return(shop, holder, settings)
     assert goods_return.get_refund_state_display() == "退款处理中"
     assert reconcile(campaign).ok  # in flight
     settings.HUIQUAN_PAYMENT_PROVIDER = f"{HERE}.RefundsUnanswered"
