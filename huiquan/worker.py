@@ -90,13 +90,16 @@ def schedule_tick(minute: int) -> str:
 
 
 def prune_results() -> int:
-    """Tick results are kept a day when they succeeded, a week when they failed."""
+    """Tick results are kept a day when they succeeded, a week when they failed; a tick still
+    "running" after a day belonged to a worker that died (a tick takes seconds)."""
     from django_tasks_db.models import DBTaskResult
 
     now = timezone.now()
     ticks = DBTaskResult.objects.filter(task_path=run_tick.module_path)
     done = ticks.filter(status=TaskResultStatus.SUCCESSFUL,
                         finished_at__lt=now - timedelta(days=1)).delete()[0]
+    done += ticks.filter(status=TaskResultStatus.RUNNING,
+                         started_at__lt=now - timedelta(days=1)).delete()[0]
     return done + ticks.filter(status=TaskResultStatus.FAILED,
                                finished_at__lt=now - timedelta(days=7)).delete()[0]
 
