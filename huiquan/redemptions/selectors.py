@@ -101,15 +101,24 @@ def payment_outcome(redemption: Redemption, auto_refund: AutoRefund | None = Non
 
 def payment_notice(consumer: Any) -> str | None:
     """For the resident's page: how their latest sale's payment ended, when it did not simply
-    succeed (nothing for a completed sale)."""
+    succeed (nothing for a completed sale). In the resident's words, not the till's."""
     latest = (Redemption.objects.filter(consumer=consumer).select_related("merchant")
               .only("state", "failure_code", "failure_message", "consumer_pays_fen",
                     "created_at", "merchant__legal_name").order_by("-created_at", "-pk").first())
     if latest is None or latest.state == RedemptionState.COMPLETED:
         return None
     when = clock.local(latest.created_at)
-    return (f"您 {when:%m月%d日 %H:%M} 在「{latest.merchant.legal_name}」应付 "
-            f"{format_yuan(latest.consumer_pays_fen)} 元的付款：{payment_outcome(latest)}")
+    sale = (f"您 {when:%m月%d日 %H:%M} 在「{latest.merchant.legal_name}」"
+            f"应付 {format_yuan(latest.consumer_pays_fen)} 元的付款")
+    if latest.state == RedemptionState.PENDING:
+        return f"{sale}正在确认结果，请稍候刷新本页。"
+    refund = auto_refund_of(latest)
+    if refund is not None:
+        back = "已原路退回" if refund.refund_state == "done" else "正在原路退回"
+        return f"{sale}已撤销；支付通道后来扣下的 {format_yuan(refund.amount_fen)} 元{back}。"
+    if latest.failure_code == "PAYMENT_CANCELLED":
+        return f"{sale}已撤销，未扣款。"
+    return f"{sale}未成功（{latest.failure_message or '支付通道拒绝'}），未扣款。"
 
 
 def day_of(merchant: Any, day: datetime | None = None) -> list[Redemption]:

@@ -110,7 +110,7 @@ def test_a_success_arriving_for_a_cancelled_sale_is_paid_back_at_once(shop, hold
     # The resident's page says so too.
     client.force_login(person.user)
     page = client.get("/").content.decode()
-    assert "支付已撤销并退款" in page and "消费券仍可使用" in page
+    assert "已撤销；支付通道后来扣下的" in page and "元已原路退回" in page
 
 
 def test_a_late_charge_the_cancel_did_not_stop_is_found_in_the_statement_and_paid_back(  # type: ignore[no-untyped-def]
