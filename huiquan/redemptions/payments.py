@@ -135,19 +135,27 @@ class SandboxPaymentProvider:
         return self._result(row)
 
     @staticmethod
-    def _result(row: Any) -> PaymentResult:
+    def _state(row: Any) -> str:
+        """A charge whose time has come has succeeded (a pending one, a cancelled …66 one),
+        whether or not its row was written since: reading the book never writes to it."""
+        if row.settles_at is not None and row.settles_at <= clock.now():
+            return "succeeded"
+        return str(row.state)
+
+    def _result(self, row: Any) -> PaymentResult:
+        state = self._state(row)
+        if state != row.state:
+            return PaymentResult(state, row.reference)
         return PaymentResult(row.state, row.reference, row.failure_code, row.message)
 
     @staticmethod
-    def _settle_due(key: str | None = None) -> None:
-        """Charges whose time has come succeed: a pending one, and a cancelled …66 one."""
+    def _settle_due(key: str) -> None:
+        """Before a write: the charge's time has come, so write it down as succeeded."""
         from huiquan.redemptions.models import SandboxPayment
 
-        due = SandboxPayment.objects.filter(state__in=("pending", "cancelled"),
-                                            settles_at__lte=clock.now())
-        if key is not None:
-            due = due.filter(key=key)
-        due.update(state="succeeded", failure_code="", message="", settles_at=None)
+        SandboxPayment.objects.filter(key=key, state__in=("pending", "cancelled"),
+                                      settles_at__lte=clock.now()).update(
+            state="succeeded", failure_code="", message="", settles_at=None)
 
     def charge(self, *, key: str, amount_fen: int, description: str) -> PaymentResult:
         if self.delay:
@@ -166,7 +174,6 @@ class SandboxPaymentProvider:
     def status(self, *, key: str) -> PaymentResult | None:
         from huiquan.redemptions.models import SandboxPayment
 
-        self._settle_due(key)
         row = SandboxPayment.objects.filter(key=key).first()
         return None if row is None else self._result(row)
 
@@ -219,11 +226,11 @@ class SandboxPaymentProvider:
     def records(self, *, since: datetime | None = None) -> list[ProviderRecord]:
         from huiquan.redemptions.models import SandboxPayment
 
-        self._settle_due()
         rows = SandboxPayment.objects.order_by("pk")
         if since is not None:
             rows = rows.filter(created_at__gte=since)
-        return [ProviderRecord(key=r.key, kind=r.kind, amount_fen=r.amount_fen, state=r.state,
+        return [ProviderRecord(key=r.key, kind=r.kind, amount_fen=r.amount_fen,
+                               state=self._state(r),
                                reference=r.reference, charge_key=r.charge_key,
                                created_at=r.created_at) for r in rows]
 
