@@ -14,8 +14,10 @@ from typing import Any
 def _setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "huiquan.settings")
     import django
+    from django.apps import apps
 
-    django.setup()
+    if not apps.ready:  # once per process: the worker runs tick every minute
+        django.setup()
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -72,6 +74,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         for acc in ensure_demo_world():
             print(f"  {acc.display_name:<12} {acc.username:<10} {acc.password}")
         print(f"商户收银台：{url}merchant/ （演示商户手机号见 `huiquan demo accounts`，验证码在页面提示中）")
+    if not args.no_worker:
+        _start_worker()
     print(flush=True)
     workers = str(args.workers or max(2, (os.cpu_count() or 1) * 2))
     argv = [
@@ -85,6 +89,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
     ]
     os.execv(sys.executable, argv)
     return 0  # pragma: no cover
+
+
+def _start_worker() -> None:
+    """`huiquan worker` beside gunicorn: gunicorn replaces this process (same pid), and the
+    worker stops when that pid is no longer its parent."""
+    import subprocess
+
+    from django.db import connections
+
+    connections.close_all()
+    worker = subprocess.Popen([sys.executable, "-m", "huiquan.cli", "worker",
+                               "--parent", str(os.getpid())])
+    print(f"后台任务进程已启动（pid {worker.pid}）：每分钟执行一次 tick（到期事项、待确认支付、退款重试）")
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    _setup()
+    from huiquan.worker import run
+
+    run(parent=args.parent, interval=args.interval, verbose=args.verbose)
+    return 0
 
 
 # --- campaign -----------------------------------------------------------------------------------
@@ -374,6 +399,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=0, help="工作进程数（默认：CPU 数 × 2）")
     p.add_argument("--clock", help="演示时钟起点，如 2024-06-21T09:59:00+08:00")
     p.add_argument("--access-log", action="store_true")
+    p.add_argument("--no-worker", action="store_true",
+                   help="不启动后台任务进程（另行运行 huiquan worker 时使用）")
     p.set_defaults(func=cmd_serve)
 
     camp = sub.add_parser("campaign", help="活动文件").add_subparsers(dest="sub", required=True)
@@ -433,6 +460,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("migrate", help="迁移数据库")
     p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("worker", help="后台任务进程：执行任务队列，每分钟执行一次 tick（多进程也只一次）")
+    p.add_argument("--parent", type=int, help=argparse.SUPPRESS)  # set by `huiquan serve`
+    p.add_argument("--interval", type=float, default=1.0, help="队列为空时隔多少秒再查（默认 1）")
+    p.add_argument("-v", "--verbose", action="store_true", help="记录每次调度与任务")
+    p.set_defaults(func=cmd_worker)
     return parser
 
 

@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "ninja",  # /api/docs from its own static files, not a CDN (works offline)
+    "django_tasks",
+    "django_tasks_db",
     "huiquan.core",
     "huiquan.audit",
     "huiquan.campaigns",
@@ -308,6 +310,17 @@ MEDIA_URL = "/media-not-public/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 HUIQUAN_GEOFENCE_DIR = os.environ.get("HUIQUAN_GEOFENCE_DIR", "")
+
+# Background tasks (django-tasks, database backend): `huiquan worker` runs them, and enqueues
+# tick once a minute whatever the number of workers (huiquan/worker.py: the task's id is the
+# minute's).
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+        "OPTIONS": {"id_function": "huiquan.worker.task_id"},
+    }
+}
 
 # Test-only switch: turns off the database guards so race tests can show the race they catch.
 HUIQUAN_UNSAFE_DISABLE_GUARDS = False

@@ -66,9 +66,18 @@ class ReturnOut(BaseModel):
     refund_state: str
 
 
+class ChargeRefundOut(BaseModel):
+    amount_fen: int
+    refund_state: str
+    charge_reference: str
+    refund_reference: str
+
+
 class RedemptionOut(BaseModel):
     id: int
     state: str
+    failure_code: str
+    outcome: str
     merchant: str
     consumer_masked_id: str
     created_at: datetime
@@ -81,11 +90,13 @@ class RedemptionOut(BaseModel):
     payment_reference: str
     lines: list[LineOut]
     returns: list[ReturnOut]
+    charge_refund: ChargeRefundOut | None
 
 
 def redemption_out(view: selectors.RedemptionView) -> dict[str, Any]:
-    r = view.redemption
-    return {"id": r.pk, "state": r.state, "merchant": view.merchant_name,
+    r, refund = view.redemption, view.auto_refund
+    return {"id": r.pk, "state": r.state, "failure_code": r.failure_code,
+            "outcome": selectors.payment_outcome(r, refund), "merchant": view.merchant_name,
             "consumer_masked_id": view.consumer_masked_id, "created_at": r.created_at,
             "total_final_fen": r.total_final_fen, "eligible_final_fen": r.eligible_final_fen,
             "subsidy_fen": r.subsidy_fen, "consumer_pays_fen": r.consumer_pays_fen,
@@ -96,7 +107,11 @@ def redemption_out(view: selectors.RedemptionView) -> dict[str, Any]:
                        "discount_fen": ln.discount_fen, "final_fen": ln.final_fen,
                        "eligible": ln.eligible, "returned_quantity": ln.returned_quantity}
                       for ln in view.lines],
-            "returns": [return_out(g) for g in view.returns]}
+            "returns": [return_out(g) for g in view.returns],
+            "charge_refund": None if refund is None else {
+                "amount_fen": refund.amount_fen, "refund_state": refund.refund_state,
+                "charge_reference": refund.charge_reference,
+                "refund_reference": refund.refund_reference}}
 
 
 def return_out(g: GoodsReturn) -> dict[str, Any]:
@@ -129,6 +144,18 @@ def redeem(request: HttpRequest, payload: RedemptionIn) -> Any:
             response={200: RedemptionOut, **errors(401, 403, 404, 503)}, auth=bearer,
             summary="查询本店的一笔核销")
 def get_redemption(request: HttpRequest, redemption_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    return _checked(request, redemption_id)
+
+
+@router.post("/merchant/redemptions/{redemption_id}/payment-check",
+             response={200: RedemptionOut, **errors(401, 403, 404, 503)},
+             auth=bearer, summary="查询支付结果（支付中的核销向支付通道确认）")
+def check_redemption_payment(request: HttpRequest,
+                             redemption_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
+    return _checked(request, redemption_id)
+
+
+def _checked(request: HttpRequest, redemption_id: int) -> Any:
     merchant = _merchant(request)
     view = selectors.view_for_merchant(merchant, redemption_id)
     if view.redemption.state == "pending":

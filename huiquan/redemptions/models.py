@@ -21,6 +21,15 @@ class RedemptionState(models.TextChoices):
 LIVE_STATES = (RedemptionState.PENDING, RedemptionState.COMPLETED)
 
 
+class RefundState(models.TextChoices):
+    """A refund to the payer. Pending and failed ones are sent again by ``huiquan tick``."""
+
+    NONE = "none", "无需退款"
+    PENDING = "pending", "退款处理中"
+    DONE = "done", "已退款"
+    FAILED = "failed", "退款失败，系统将重试"
+
+
 class Redemption(models.Model):
     campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.PROTECT,
                                  related_name="redemptions")
@@ -146,7 +155,8 @@ class GoodsReturn(models.Model):
     idempotency_key = models.CharField(max_length=64, blank=True)
     # What was asked (items and reason): the same key with another request is refused (STYLE.md).
     request_hash = models.CharField(max_length=64, blank=True, default="")
-    refund_state = models.CharField("退款状态", max_length=8, default="none")  # none|done|failed
+    refund_state = models.CharField("退款状态", max_length=8, choices=RefundState.choices,
+                                    default=RefundState.NONE)
     refund_reference = models.CharField("退款流水号", max_length=64, blank=True)
 
     class Meta:
@@ -167,18 +177,51 @@ class GoodsReturn(models.Model):
         return f"退货 #{self.pk}"
 
 
+class AutoRefund(models.Model):
+    """A charge that succeeded for a sale already failed or cancelled (the payer's money came
+    after the till gave up), paid back to the payer in full by the platform itself. The sale
+    stays failed; its reservation was already released (invariant 5)."""
+
+    redemption = models.OneToOneField(Redemption, on_delete=models.PROTECT,
+                                      related_name="auto_refund")
+    created_at = models.DateTimeField("登记时间")
+    amount_fen = models.BigIntegerField("退还顾客(分)")
+    charge_reference = models.CharField("原支付流水号", max_length=64, blank=True)
+    refund_state = models.CharField("退款状态", max_length=8, choices=RefundState.choices,
+                                    default=RefundState.PENDING)
+    refund_reference = models.CharField("退款流水号", max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = "自动退款"
+        verbose_name_plural = "自动退款"
+        constraints = [models.CheckConstraint(condition=models.Q(amount_fen__gt=0),
+                                              name="auto_refund_positive")]
+
+    def __str__(self) -> str:
+        return f"自动退款 #{self.redemption_id}"
+
+    @property
+    def key(self) -> str:
+        """The refund's idempotency key at the provider: the same on every retry."""
+        return f"autorefund-{self.redemption_id}"
+
+
 class SandboxPayment(models.Model):
     """The sandbox payment provider's own book (stands in for the bank's rails)."""
 
     key = models.CharField(max_length=96, unique=True)
     kind = models.CharField(max_length=8)  # charge | refund
     amount_fen = models.BigIntegerField()
-    state = models.CharField(max_length=12)  # succeeded | failed | pending
+    state = models.CharField(max_length=12)  # succeeded | failed | pending | cancelled
     failure_code = models.CharField(max_length=32, blank=True)
     message = models.CharField(max_length=255, blank=True)
     reference = models.CharField(max_length=64)
+    charge_key = models.CharField(max_length=96, blank=True)  # a refund's charge
     created_at = models.DateTimeField()
-    settles_at = models.DateTimeField(null=True, blank=True)  # a pending one resolves then
+    settles_at = models.DateTimeField(null=True, blank=True)  # a pending one succeeds then
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"])]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key}"

@@ -2,12 +2,19 @@
 
 The bank's payment rails cannot be reached from here, so the till talks to a
 ``PaymentProvider``. The sandbox one keeps its own book and behaves like a real acquirer:
-latency, declines, timeouts whose outcome is only known later, and idempotency keys (the same
-key never charges twice; the same key with another amount is refused).
+latency, declines, timeouts whose outcome is only known later, charges that succeed after the
+till gave up on them, and idempotency keys (the same key never charges or refunds twice; the same
+key with another amount is refused). A charge is *cancelled* by its key before a sale is given
+up (撤销): the provider then refuses that key for good, or answers that the charge already
+succeeded. Its ``records`` are the provider's own statement (对账单), which ``huiquan reconcile``
+and ``huiquan tick`` hold the platform's sales and refunds against.
 
 Sandbox test amounts (like a card network's test cards), by the last two digits in fen:
   …44  declined: the payer's balance is short (余额不足)
-  …55  no answer in time: the charge stays pending and succeeds when queried a minute later
+  …55  no answer in time: the charge stays pending and succeeds a minute later (a cancel within
+       that minute stops it)
+  …66  no answer in time, and a cancel does not stop it: the charge is reported cancelled, yet
+       succeeds five minutes after it was made (the platform must pay it back by itself)
 """
 
 from __future__ import annotations
@@ -15,11 +22,12 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
 from django.utils.module_loading import import_string
 
 from huiquan.core import clock, sql
@@ -31,9 +39,15 @@ class PaymentError(DomainError):
     status = 402
 
 
+class PaymentCancelled(PaymentError):
+    """The charge got no answer in time and was cancelled at the provider by its key."""
+
+    code = "PAYMENT_CANCELLED"
+
+
 @dataclass(frozen=True)
 class PaymentResult:
-    state: str  # succeeded | failed | pending
+    state: str  # succeeded | failed | pending | cancelled
     reference: str = ""
     failure_code: str = ""
     message: str = ""
@@ -43,18 +57,41 @@ class PaymentResult:
         return self.state == "succeeded"
 
 
+@dataclass(frozen=True)
+class ProviderRecord:
+    """One line of the provider's own statement."""
+
+    key: str
+    kind: str  # charge | refund
+    amount_fen: int
+    state: str  # succeeded | failed | pending | cancelled
+    reference: str
+    charge_key: str  # a refund's charge
+    created_at: datetime
+
+
 class PaymentProvider(Protocol):
     name: str
     sandbox: bool
 
     def charge(self, *, key: str, amount_fen: int, description: str) -> PaymentResult: ...
 
-    def status(self, *, key: str) -> PaymentResult | None: ...
+    def status(self, *, key: str) -> PaymentResult | None:
+        """How the charge with this key stands; None when the provider never saw it."""
+
+    def cancel(self, *, key: str) -> PaymentResult:
+        """Close the charge with this key for good (a charge arriving later with it is refused).
+        Answers how the charge really ended: ``cancelled`` (no money taken), ``succeeded``
+        (too late: it went through), ``failed``, or ``pending`` (could not be closed now)."""
 
     def refund(self, *, key: str, charge_key: str, amount_fen: int) -> PaymentResult: ...
 
+    def records(self, *, since: datetime | None = None) -> list[ProviderRecord]:
+        """Every charge and refund made since then (all of them without ``since``)."""
 
-PENDING_FOR = timedelta(minutes=1)
+
+PENDING_FOR = timedelta(minutes=1)  # …55
+LATE_FOR = timedelta(minutes=5)  # …66
 
 
 class SandboxPaymentProvider:
@@ -65,30 +102,60 @@ class SandboxPaymentProvider:
         self.delay = (settings.HUIQUAN_SANDBOX_PAY_DELAY if delay_seconds is None
                       else delay_seconds)
 
-    def _book(self, *, key: str, kind: str, amount_fen: int, state: str, failure_code: str = "",
-              message: str = "") -> PaymentResult:
+    @staticmethod
+    def _insert(**fields: Any) -> Any:
+        """The new row, or None when the key is already in the book."""
         from huiquan.redemptions.models import SandboxPayment
 
         now = clock.now()
+        row = SandboxPayment(reference=f"SBX{now:%Y%m%d}{secrets.token_hex(6).upper()}",
+                             created_at=now, **fields)
         try:
             with transaction.atomic():
-                row = SandboxPayment(
-                    key=key, kind=kind, amount_fen=amount_fen, state=state,
-                    failure_code=failure_code, message=message,
-                    reference=f"SBX{now:%Y%m%d}{secrets.token_hex(6).upper()}", created_at=now,
-                    settles_at=now + PENDING_FOR if state == "pending" else None)
                 sql.insert([row])
         except IntegrityError:
+            return None
+        return row
+
+    def _book(self, *, key: str, kind: str, amount_fen: int, state: str, failure_code: str = "",
+              message: str = "", charge_key: str = "",
+              settles_at: datetime | None = None) -> PaymentResult:
+        from huiquan.redemptions.models import SandboxPayment
+
+        row = self._insert(key=key, kind=kind, amount_fen=amount_fen, state=state,
+                           failure_code=failure_code, message=message, charge_key=charge_key,
+                           settles_at=settles_at)
+        if row is None:
             row = SandboxPayment.objects.get(key=key)
+            if row.kind == "charge" and row.state == "cancelled" and kind == "charge":
+                return self._result(row)  # the key was closed: this charge is refused
             if row.amount_fen != amount_fen or row.kind != kind:
                 return PaymentResult("failed", row.reference, "IDEMPOTENCY_MISMATCH",
                                      "同一支付请求号的金额不一致，已拒绝")
         return self._result(row)
 
     @staticmethod
-    def _result(row: object) -> PaymentResult:
-        return PaymentResult(row.state, row.reference, row.failure_code,  # type: ignore[attr-defined]
-                             row.message)  # type: ignore[attr-defined]
+    def _state(row: Any) -> str:
+        """A charge whose time has come has succeeded (a pending one, a cancelled …66 one),
+        whether or not its row was written since: reading the book never writes to it."""
+        if row.settles_at is not None and row.settles_at <= clock.now():
+            return "succeeded"
+        return str(row.state)
+
+    def _result(self, row: Any) -> PaymentResult:
+        state = self._state(row)
+        if state != row.state:
+            return PaymentResult(state, row.reference)
+        return PaymentResult(row.state, row.reference, row.failure_code, row.message)
+
+    @staticmethod
+    def _settle_due(key: str) -> None:
+        """Before a write: the charge's time has come, so write it down as succeeded."""
+        from huiquan.redemptions.models import SandboxPayment
+
+        SandboxPayment.objects.filter(key=key, state__in=("pending", "cancelled"),
+                                      settles_at__lte=clock.now()).update(
+            state="succeeded", failure_code="", message="", settles_at=None)
 
     def charge(self, *, key: str, amount_fen: int, description: str) -> PaymentResult:
         if self.delay:
@@ -97,20 +164,39 @@ class SandboxPaymentProvider:
             return self._book(key=key, kind="charge", amount_fen=amount_fen, state="failed",
                               failure_code="INSUFFICIENT_BALANCE",
                               message="付款方账户余额不足，支付未成功")
-        if amount_fen % 100 == 55:
+        late = {55: PENDING_FOR, 66: LATE_FOR}.get(amount_fen % 100)
+        if late is not None:
             return self._book(key=key, kind="charge", amount_fen=amount_fen, state="pending",
-                              message="支付结果未返回，请稍后查询")
+                              message="支付结果未返回，请稍后查询",
+                              settles_at=clock.now() + late)
         return self._book(key=key, kind="charge", amount_fen=amount_fen, state="succeeded")
 
     def status(self, *, key: str) -> PaymentResult | None:
         from huiquan.redemptions.models import SandboxPayment
 
         row = SandboxPayment.objects.filter(key=key).first()
-        if row is None:
-            return None
-        if row.state == "pending" and row.settles_at and clock.now() >= row.settles_at:
+        return None if row is None else self._result(row)
+
+    def cancel(self, *, key: str) -> PaymentResult:
+        from huiquan.redemptions.models import SandboxPayment
+
+        if self.delay:
+            time.sleep(self.delay)
+        self._settle_due(key)
+        # A key the acquirer never saw is closed with an empty record, so that the charge, if
+        # it is still on its way, is refused when it arrives.
+        tombstone = self._insert(key=key, kind="charge", amount_fen=0, state="cancelled",
+                                 failure_code="PAYMENT_CANCELLED",
+                                 message="支付已撤销：通道未收到这笔付款")
+        if tombstone is not None:
+            return self._result(tombstone)
+        row = SandboxPayment.objects.get(key=key)
+        if row.kind == "charge" and row.state == "pending":
+            # …66: the cancel is acknowledged, but the charge still goes through later.
+            keeps_going = row.amount_fen % 100 == 66
             SandboxPayment.objects.filter(pk=row.pk, state="pending").update(
-                state="succeeded", message="")
+                state="cancelled", failure_code="PAYMENT_CANCELLED", message="支付已撤销",
+                settles_at=row.settles_at if keeps_going else None)
             row.refresh_from_db()
         return self._result(row)
 
@@ -119,11 +205,34 @@ class SandboxPaymentProvider:
 
         if self.delay:
             time.sleep(self.delay)
+        self._settle_due(charge_key)
+        earlier = SandboxPayment.objects.filter(key=key, kind="refund").first()
+        if earlier is not None:  # the same refund asked again: the same answer
+            return self._book(key=key, kind="refund", amount_fen=amount_fen, state="succeeded",
+                              charge_key=charge_key)
         charge = SandboxPayment.objects.filter(key=charge_key, kind="charge",
                                                state="succeeded").first()
         if charge is None:
             return PaymentResult("failed", "", "NO_CHARGE", "找不到原支付，无法原路退款")
-        return self._book(key=key, kind="refund", amount_fen=amount_fen, state="succeeded")
+        refunded = SandboxPayment.objects.filter(
+            Q(kind="refund", charge_key=charge_key, state="succeeded")).aggregate(
+            s=Sum("amount_fen"))["s"] or 0
+        if refunded + amount_fen > charge.amount_fen:
+            return PaymentResult("failed", "", "REFUND_EXCEEDS_CHARGE",
+                                 "退款金额超过原支付未退部分，已拒绝")
+        return self._book(key=key, kind="refund", amount_fen=amount_fen, state="succeeded",
+                          charge_key=charge_key)
+
+    def records(self, *, since: datetime | None = None) -> list[ProviderRecord]:
+        from huiquan.redemptions.models import SandboxPayment
+
+        rows = SandboxPayment.objects.order_by("pk")
+        if since is not None:
+            rows = rows.filter(created_at__gte=since)
+        return [ProviderRecord(key=r.key, kind=r.kind, amount_fen=r.amount_fen,
+                               state=self._state(r),
+                               reference=r.reference, charge_key=r.charge_key,
+                               created_at=r.created_at) for r in rows]
 
 
 class NotConnectedPaymentProvider:

@@ -12,7 +12,13 @@ from huiquan.core import clock, sql
 from huiquan.core.money import format_yuan
 from huiquan.ledger.models import Account, AccountKind
 from huiquan.redemptions.errors import RedemptionNotFound
-from huiquan.redemptions.models import GoodsReturn, Redemption, RedemptionLine, RedemptionState
+from huiquan.redemptions.models import (
+    AutoRefund,
+    GoodsReturn,
+    Redemption,
+    RedemptionLine,
+    RedemptionState,
+)
 
 
 def for_merchant(merchant: Any, redemption_id: int) -> Redemption:
@@ -35,6 +41,7 @@ class RedemptionView:
     consumer_masked_id: str
     lines: list[RedemptionLine]
     returns: list[GoodsReturn]
+    auto_refund: AutoRefund | None = None
 
 
 _NAMES_SQL = (
@@ -58,7 +65,60 @@ def view_for_merchant(merchant: Any, redemption_id: int) -> RedemptionView:
         lines=sorted(sql.load(RedemptionLine, "redemption_id = %s", [redemption.pk]),
                      key=lambda line: (line.position, line.pk)),
         returns=sorted(sql.load(GoodsReturn, "redemption_id = %s", [redemption.pk]),
-                       key=lambda g: (g.created_at, g.pk), reverse=True))
+                       key=lambda g: (g.created_at, g.pk), reverse=True),
+        auto_refund=auto_refund_of(redemption))
+
+
+def auto_refund_of(redemption: Redemption) -> AutoRefund | None:
+    """The automatic refund of a failed sale's late charge, if any (only failed sales have
+    one: no query for the others)."""
+    if redemption.state != RedemptionState.FAILED:
+        return None
+    return AutoRefund.objects.filter(redemption_id=redemption.pk).first()
+
+
+_KEEPS_VOUCHER = "补贴预占已释放，消费券仍可使用"
+
+
+def payment_outcome(redemption: Redemption, auto_refund: AutoRefund | None = None) -> str:
+    """The true outcome of a sale's payment in one Chinese sentence, for the till, the API and
+    the resident: paid; still unknown; declined; cancelled at the provider (nothing taken); or
+    cancelled and the money that still came paid back."""
+    if redemption.state == RedemptionState.COMPLETED:
+        return "支付成功，核销完成"
+    if redemption.state == RedemptionState.PENDING:
+        return "支付结果确认中：系统正在向支付通道确认（约两分钟内）"
+    refund = auto_refund or auto_refund_of(redemption)
+    if refund is not None:
+        paid = format_yuan(refund.amount_fen)
+        if refund.refund_state == "done":
+            return f"支付已撤销并退款：支付通道后来扣款成功的 {paid} 元已原路退还顾客。{_KEEPS_VOUCHER}"
+        return f"支付已撤销，退款处理中：支付通道后来扣款成功的 {paid} 元正在原路退还顾客。{_KEEPS_VOUCHER}"
+    if redemption.failure_code == "PAYMENT_CANCELLED":
+        return f"支付超时，已在支付通道撤销，未扣款。{_KEEPS_VOUCHER}"
+    return f"支付未成功：{redemption.failure_message or '支付通道拒绝'}。{_KEEPS_VOUCHER}"
+
+
+def payment_notice(consumer: Any) -> str | None:
+    """For the resident's page: how their latest sale's payment ended, when it did not simply
+    succeed (nothing for a completed sale). In the resident's words, not the till's."""
+    latest = (Redemption.objects.filter(consumer=consumer).select_related("merchant")
+              .only("state", "failure_code", "failure_message", "consumer_pays_fen",
+                    "created_at", "merchant__legal_name").order_by("-created_at", "-pk").first())
+    if latest is None or latest.state == RedemptionState.COMPLETED:
+        return None
+    when = clock.local(latest.created_at)
+    sale = (f"您 {when:%m月%d日 %H:%M} 在「{latest.merchant.legal_name}」"
+            f"应付 {format_yuan(latest.consumer_pays_fen)} 元的付款")
+    if latest.state == RedemptionState.PENDING:
+        return f"{sale}正在确认结果，请稍候刷新本页。"
+    refund = auto_refund_of(latest)
+    if refund is not None:
+        back = "已原路退回" if refund.refund_state == "done" else "正在原路退回"
+        return f"{sale}已撤销；支付通道后来扣下的 {format_yuan(refund.amount_fen)} 元{back}。"
+    if latest.failure_code == "PAYMENT_CANCELLED":
+        return f"{sale}已撤销，未扣款。"
+    return f"{sale}未成功（{latest.failure_message or '支付通道拒绝'}），未扣款。"
 
 
 def day_of(merchant: Any, day: datetime | None = None) -> list[Redemption]:
@@ -116,4 +176,6 @@ def reconcile_redemptions(campaign: Any) -> list[tuple[str, bool, str]]:
     double = (rows.filter(Q(state=RedemptionState.PENDING) | Q(state=RedemptionState.COMPLETED))
               .values("consumer_id").annotate(n=Count("id")).filter(n__gt=1).count())
     out.append(("每人至多一笔有效核销", double == 0, f"{double} 人多于一笔" if double else "是"))
-    return out
+    from huiquan.redemptions.provider_check import provider_checks
+
+    return out + provider_checks(campaign)

@@ -10,13 +10,20 @@ call):
 2. The payment provider charges the consumer's share, with the redemption's idempotency key.
 3. ``_apply_payment`` — one transaction: success marks the voucher used and books the subsidy as
    owed to the merchant; failure gives the reservation back. A timeout leaves the redemption
-   pending; ``check_payment`` (or ``huiquan tick``) asks the provider later.
+   pending; ``check_payment`` (or ``huiquan tick``) asks the provider later, and cancels the
+   charge at the provider by its key before giving the sale up — never a guess. A success that
+   still arrives for a failed sale is paid back automatically (``settle_payments``).
+
+Each step that talks to something else, and what a slow answer, a failure or a crash right after
+it leaves behind, is in docs/decisions.md ("Payments under faults"); ``faults.crash_point`` marks
+where the crash tests kill the process.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 from datetime import datetime
 from typing import Any
@@ -25,7 +32,7 @@ from django.db import IntegrityError, transaction
 
 from huiquan.audit.services import record
 from huiquan.campaigns.models import Release
-from huiquan.core import clock, sql
+from huiquan.core import clock, faults, sql
 from huiquan.core.locks import lock_one
 from huiquan.core.money import format_yuan
 from huiquan.ledger.errors import InsufficientFunds
@@ -44,7 +51,7 @@ from huiquan.merchants.selectors import (
     till_of,
     till_refusal,
 )
-from huiquan.redemptions import payments, pricing, scanlock
+from huiquan.redemptions import payments, pricing, scanlock, settle_payments
 from huiquan.redemptions import scan as scanning
 from huiquan.redemptions.errors import (
     IdempotencyMismatch,
@@ -63,9 +70,11 @@ from huiquan.redemptions.models import (
     RedemptionLine,
     RedemptionState,
 )
+from huiquan.redemptions.selectors import payment_outcome
 from huiquan.vouchers.models import Voucher
 from huiquan.vouchers.selectors import voucher_by_id
 
+logger = logging.getLogger("huiquan.payments")
 
 def release_pool(release: Release) -> Scope:
     return Scope(AccountKind.RELEASE_POOL, release=release)
@@ -148,12 +157,14 @@ def redeem_voucher(*, actor: Any, payment_code: str, lines: list[dict[str, Any]]
                               digest=digest)
     except _Replay as replay:
         return _replayed(replay.redemption, digest)
+    faults.crash_point("sale.reserved")
     try:
         result = payments.provider().charge(
             key=redemption.payment_key, amount_fen=redemption.consumer_pays_fen,
             description=f"{till.legal_name} 核销 #{redemption.pk}")
     except Exception:  # the rails did not answer: the outcome is unknown, ask later
         result = payments.PaymentResult("pending", message="支付通道无应答，请稍后查询结果")
+    faults.crash_point("sale.charged")
     return _finish(redemption.pk, result)
 
 
@@ -209,15 +220,30 @@ def _replayed(existing: Redemption, digest: str) -> Redemption:
     if existing.request_hash != digest:
         raise IdempotencyMismatch("同一个请求号对应了不同的核销内容：请刷新收银台后重新提交")
     if existing.state == RedemptionState.FAILED:
-        raise payments.PaymentError(f"支付未成功：{existing.failure_message}（核销 #{existing.pk}）")
+        raise _refusal(existing)
     return existing
 
 
+def _refusal(redemption: Redemption) -> payments.PaymentError:
+    """What the till is told about a failed sale: the true outcome, money paid back included."""
+    error = (payments.PaymentCancelled if redemption.failure_code == CANCELLED
+             else payments.PaymentError)
+    return error(f"{payment_outcome(redemption)}（核销 #{redemption.pk}）")
+
+
 def _finish(redemption_id: int, result: payments.PaymentResult) -> Redemption:
-    redemption = _apply_payment(redemption_id=redemption_id, result=result)
+    redemption = _settle(redemption_id, result)
+    faults.crash_point("sale.applied")
     if redemption.state == RedemptionState.FAILED:
-        raise payments.PaymentError(f"支付未成功：{redemption.failure_message}。补贴预占已释放，"
-                                    "消费券仍可使用")
+        raise _refusal(redemption)
+    return redemption
+
+
+def _settle(redemption_id: int, result: payments.PaymentResult) -> Redemption:
+    """Apply the provider's answer; a success for a sale already failed is paid back."""
+    redemption = _apply_payment(redemption_id=redemption_id, result=result)
+    if result.succeeded and redemption.state == RedemptionState.FAILED:
+        settle_payments.send_auto_refund(redemption.pk)
     return redemption
 
 
@@ -297,6 +323,12 @@ def _apply_payment(*, redemption_id: int, result: payments.PaymentResult) -> Red
     if not rows:
         raise RedemptionNotFound("找不到这笔核销记录")
     redemption = rows[0]
+    if redemption.state == RedemptionState.FAILED and result.succeeded:
+        # The money came after the sale was given up: it is owed back (sent after commit).
+        settle_payments.record_auto_refund(redemption=redemption,
+                                           amount_fen=redemption.consumer_pays_fen,
+                                           charge_reference=result.reference)
+        return redemption
     if redemption.state != RedemptionState.PENDING or result.state == "pending":
         return redemption
     campaign = redemption.campaign_id
@@ -335,31 +367,48 @@ def _apply_payment(*, redemption_id: int, result: payments.PaymentResult) -> Red
     return redemption
 
 
+CANCELLED = "PAYMENT_CANCELLED"
+
+
 def check_payment(*, redemption: Redemption, lost_after_seconds: int = 120) -> Redemption:
-    """Ask the provider how a pending payment ended and finish the redemption. A charge the
-    provider never saw, long after the reservation, is failed (the money was never taken)."""
+    """Ask the provider how a pending payment ended and finish the redemption. A charge still
+    unanswered (or unknown to the provider) ``lost_after_seconds`` after the reservation is
+    cancelled at the provider by its key first: the sale fails only on the provider's word that
+    no money was taken ("cancelled"); "too late, it succeeded" completes it. No answer from the
+    provider leaves the sale pending for the next try."""
     if redemption.state != RedemptionState.PENDING:
         return redemption
-    result = payments.provider().status(key=redemption.payment_key)
-    if result is None:
-        age = (clock.now() - redemption.created_at).total_seconds()
-        if age < lost_after_seconds:
-            return redemption
-        result = payments.PaymentResult("failed", failure_code="PAYMENT_LOST",
-                                        message="支付通道没有收到这笔付款")
-    return _apply_payment(redemption_id=redemption.pk, result=result)
+    provider = payments.provider()
+    try:
+        result = provider.status(key=redemption.payment_key)
+        if result is None or result.state == "pending":
+            age = (clock.now() - redemption.created_at).total_seconds()
+            if age < lost_after_seconds:
+                return redemption
+            result = provider.cancel(key=redemption.payment_key)
+    except Exception:  # the rails did not answer: ask again later
+        logger.warning("sale %s: no answer from the payment provider", redemption.pk,
+                       exc_info=True)
+        return redemption
+    faults.crash_point("payment.answered")
+    if result.state == "cancelled":
+        result = payments.PaymentResult("cancelled", result.reference, CANCELLED,
+                                        result.message or "支付超时，已在支付通道撤销")
+    return _settle(redemption.pk, result)
 
 
 def resolve_pending() -> int:
-    """For ``huiquan tick``: finish pending redemptions and retry failed refunds."""
+    """For ``huiquan tick``: finish pending redemptions (asking the provider, cancelling the
+    long-unanswered ones), pay back successes that came late, send refunds left pending or
+    failed again. Each sale and refund on its own: one that fails is logged, the rest go on."""
     done = 0
     for redemption in Redemption.objects.filter(state=RedemptionState.PENDING).order_by("pk"):
-        if check_payment(redemption=redemption).state != RedemptionState.PENDING:
-            done += 1
-    for goods_return in GoodsReturn.objects.filter(refund_state="failed").order_by("pk"):
-        _refund(goods_return)
-        done += 1
-    return done
+        try:
+            if check_payment(redemption=redemption).state != RedemptionState.PENDING:
+                done += 1
+        except Exception:
+            logger.exception("tick: finishing sale %s failed", redemption.pk)
+    return done + settle_payments.settle_refunds()
 
 
 def seal_redemptions(*, batch: int = 5000) -> int:
@@ -408,20 +457,11 @@ def return_goods(*, actor: Any, redemption_id: int, items: list[dict[str, Any]] 
     to the consumer is the returned goods' price less that subsidy. The voucher stays used."""
     goods_return = _record_return(actor=actor, redemption_id=redemption_id, items=items,
                                   reason=reason, key=_clean_key(idempotency_key))
+    faults.crash_point("return.recorded")
     if goods_return.refund_state == "pending":
-        _refund(goods_return)
+        settle_payments.refund_return(goods_return)
         goods_return.refresh_from_db()
     return goods_return
-
-
-def _refund(goods_return: GoodsReturn) -> None:
-    redemption = goods_return.redemption
-    result = payments.provider().refund(key=f"refund-{goods_return.pk}",
-                                        charge_key=redemption.payment_key,
-                                        amount_fen=goods_return.refund_fen)
-    GoodsReturn.objects.filter(pk=goods_return.pk).update(
-        refund_state="done" if result.succeeded else "failed",
-        refund_reference=result.reference[:64])
 
 
 @transaction.atomic(durable=True)

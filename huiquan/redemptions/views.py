@@ -123,6 +123,7 @@ def redemption_detail(request: HttpRequest, redemption_id: int) -> HttpResponse:
     redemption = selectors.for_merchant(merchant, redemption_id)
     return render(request, "merchants/redemption.html", {
         "merchant": merchant, "campaign": redemption.campaign, "r": redemption,
+        "outcome": selectors.payment_outcome(redemption),
         "lines": list(redemption.lines.all()), "returns": list(redemption.returns.all()),
         "return_key": secrets.token_urlsafe(16)})
 
@@ -132,7 +133,8 @@ def redemption_detail(request: HttpRequest, redemption_id: int) -> HttpResponse:
 def check(request: HttpRequest, redemption_id: int) -> HttpResponse:
     redemption = selectors.for_merchant(merchant_of(request.user), redemption_id)
     redemption = services.check_payment(redemption=redemption)
-    messages.info(request, f"当前状态：{redemption.get_state_display()}")
+    messages.info(request, f"当前状态：{redemption.get_state_display()}。"
+                  f"{selectors.payment_outcome(redemption)}")
     return redirect("merchant:redemption", redemption_id=redemption_id)
 
 

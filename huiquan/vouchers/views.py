@@ -14,6 +14,7 @@ from huiquan.campaigns.selectors import current_campaign
 from huiquan.consumers.services import consumer_of
 from huiquan.core import clock, identifiers
 from huiquan.core.errors import DomainError
+from huiquan.redemptions.selectors import payment_notice
 from huiquan.vouchers import paycode, selectors, services
 
 
@@ -35,6 +36,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "voucher": voucher,
         "latest": latest,
         "latest_state": selectors.voucher_state(latest) if latest else None,
+        "payment_notice": payment_notice(consumer) if latest else None,
         "code": paycode.display(paycode.current_code(voucher)) if voucher else None,
         "qr": qr_svg(paycode.current_code(voucher)) if voucher else None,
         "seconds_left": paycode.seconds_left(),
