@@ -324,6 +324,32 @@ def _fund_release(release: Release, amount: int, actor: Any) -> None:
              release=release, memo=f"{release} 投放")
 
 
+# --- money coming back -------------------------------------------------------------------------
+
+
+def pool_open_for_returns(release: Release) -> Scope:
+    """Where money coming back for ``release`` goes (a failed payment's reservation, a return
+    before settlement): the pool open for new releases at this moment (R-SCHED-6, issue 12).
+
+    The release's own pool while it runs; once it has returned its balance, its period's pool
+    while the period has not been carried over (carry-over will take it along); after carry-over,
+    the next period's pool (following further carry-overs), or the campaign pool when there is
+    no next period. The caller holds the release's row lock (the release cannot return its
+    balance meanwhile); each period looked at is locked here (FOR NO KEY UPDATE), so carry-over,
+    which updates that row first, cannot run between this choice and the caller's posting."""
+    if release.returned_at is None:
+        return _release_pool(release)
+    period = lock_one(Period, release.period_id, no_key=True)
+    while period.carried_over_at is not None:
+        following = (Period.objects.filter(campaign_id=period.campaign_id,
+                                           number=period.number + 1)
+                     .values_list("pk", flat=True).first())
+        if following is None:
+            return CAMPAIGN_POOL
+        period = lock_one(Period, following, no_key=True)
+    return _period_pool(period)
+
+
 # --- transitions driven by time ---------------------------------------------------------------
 
 
@@ -378,21 +404,24 @@ def _end_early(period: Period, now: Any) -> bool:
 
 
 def _carry_over(period: Period, now: Any) -> int | None:
-    """R-SCHED-6: an ended period's leftover money moves to the next period, once.
+    """R-SCHED-6: an ended period's leftover money moves to the next period — or, after the
+    last period, back to the campaign pool — once. A carried-over period's pool stays empty:
+    money coming back later goes on to where this went (``pool_open_for_returns``).
 
     Returns the amount carried, or None when another run already did it."""
     if not Period.objects.filter(pk=period.pk, carried_over_at__isnull=True).update(
             carried_over_at=now):
         return None
     nxt = period.campaign.periods.filter(number=period.number + 1).first()
-    amount = 0
-    if nxt is not None:
-        tx = sweep(campaign=period.campaign, kind=TxKind.CARRY_OVER,
-                   source_scope=_period_pool(period), dest_scope=_period_pool(nxt), period=nxt,
-                   dedupe_key=f"carry-over:{period.pk}", memo=f"{period} 结余结转至{nxt}")
-        amount = sum(p.amount_fen for p in tx.postings.all() if p.amount_fen > 0) if tx else 0
+    where = str(nxt) if nxt is not None else "活动资金池（无下一周期）"
+    tx = sweep(campaign=period.campaign, kind=TxKind.CARRY_OVER,
+               source_scope=_period_pool(period),
+               dest_scope=_period_pool(nxt) if nxt is not None else CAMPAIGN_POOL,
+               period=nxt or period, dedupe_key=f"carry-over:{period.pk}",
+               memo=f"{period} 结余结转至{where}")
+    amount = sum(p.amount_fen for p in tx.postings.all() if p.amount_fen > 0) if tx else 0
     record(actor=None, action="period.carry_over", obj_type="period", obj_id=period.pk,
-           summary=f"{period} 结束，结余 {format_yuan(amount)} 元结转至{nxt or '（无下一周期）'}",
+           summary=f"{period} 结束，结余 {format_yuan(amount)} 元结转至{where}",
            after={"carried_fen": amount, "to_period": nxt.pk if nxt else None})
     return amount
 
