@@ -4,8 +4,10 @@ audit entry (STYLE.md)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,7 @@ from huiquan.campaigns.errors import (
 )
 from huiquan.campaigns.models import Campaign, FundingSource, Period, Release
 from huiquan.core import clock
-from huiquan.core.locks import lock_one
+from huiquan.core.locks import as_busy, lock_one
 from huiquan.core.money import MAX_FEN, format_yuan
 from huiquan.core.roles import Role, require_role
 from huiquan.ledger.models import AccountKind, TxKind
@@ -43,6 +45,8 @@ from huiquan.ledger.services import (
     sweep,
     transfer,
 )
+
+log = logging.getLogger(__name__)
 
 # Test-only hook: runs after the naive (unguarded) funds check, before the write.
 _after_unguarded_check: Callable[[], None] | None = None
@@ -403,6 +407,10 @@ def _end_early(period: Period, now: Any) -> bool:
     return True
 
 
+def _end_if_used_up(period: Period, now: Any) -> bool:
+    return _funds_used_up(period) and _end_early(period, now)
+
+
 def _carry_over(period: Period, now: Any) -> int | None:
     """R-SCHED-6: an ended period's leftover money moves to the next period — or, after the
     last period, back to the campaign pool — once. A carried-over period's pool stays empty:
@@ -426,27 +434,40 @@ def _carry_over(period: Period, now: Any) -> int | None:
     return amount
 
 
+def _retry_later(what: str, transition: Callable[[], Any]) -> Any:
+    """Run one transition in its own transaction. A deadlock or lock timeout (BUSY) leaves it
+    for the next tick — every transition is guarded, so trying again is safe — and the others
+    still run."""
+    try:
+        with transaction.atomic(durable=True):
+            return transition()
+    except Exception as exc:
+        if as_busy(exc) is None:
+            raise
+        log.warning("tick：%s 暂时繁忙（%s），下次再试", what, exc)
+        return None
+
+
 def perform_due_transitions(*, campaign: Campaign) -> list[str]:
     """Do every transition whose time has come; safe to run twice or concurrently.
 
     Each transition is its own small transaction, guarded by a conditional update on the row
-    that records it, so a second run (or a second worker) finds nothing to do.
+    that records it, so a second run (or a second worker) finds nothing to do; one that finds
+    its rows busy is left for the next run.
     """
     done: list[str] = []
     now = clock.now()
     for release in Release.objects.filter(period__campaign=campaign, confirmed_at__isnull=False,
                                           returned_at__isnull=True, expires_at__lte=now):
-        with transaction.atomic(durable=True):
-            returned = _return_release(release, now)
+        returned = _retry_later(f"{release} 到期退回", partial(_return_release, release, now))
         if returned is not None:
             done.append(f"{release} 到期，退回 {format_yuan(returned)} 元")
     for period in campaign.periods.filter(starts_at__lte=now, ended_early_at__isnull=True,
                                           carried_over_at__isnull=True):
         if period.ends_at and now >= period.ends_at:
             continue
-        with transaction.atomic(durable=True):
-            if _funds_used_up(period) and _end_early(period, now):
-                done.append(f"{period} 资金用完，提前结束")
+        if _retry_later(f"{period} 提前结束", partial(_end_if_used_up, period, now)):
+            done.append(f"{period} 资金用完，提前结束")
     for period in campaign.periods.filter(carried_over_at__isnull=True,
                                           starts_at__isnull=False):
         end = period.effective_end()
@@ -454,8 +475,7 @@ def perform_due_transitions(*, campaign: Campaign) -> list[str]:
             continue
         if period.releases.filter(confirmed_at__isnull=False, returned_at__isnull=True).exists():
             continue  # wait until every release has returned its money
-        with transaction.atomic(durable=True):
-            carried = _carry_over(period, now)
+        carried = _retry_later(f"{period} 结转", partial(_carry_over, period, now))
         if carried is not None:
             done.append(f"{period} 结转 {format_yuan(carried)} 元")
     return done
