@@ -179,6 +179,14 @@ _LIVE_SQL = (
 )
 
 
+def _pool_left(release_id: int) -> int:
+    """What the release's pool holds, read without locking its accounts: on PostgreSQL another
+    till may take the money before the ledger locks them, so only a refusal is decided from
+    this; the ledger's locked read and conditional update decide the grant (invariant 5)."""
+    row = sql.fetch_one(_POOL_SQL, [release_id, AccountKind.RELEASE_POOL])
+    return int(row[0]) if row else 0
+
+
 def _precheck(till: Till, scan: scanning.Scan, quote: pricing.Quote) -> None:
     """Answer what can be answered from a read, before queueing for the write lock: on a busy
     day most scans against an emptied release are refused here (bench/RESULTS.md). Only a
@@ -225,10 +233,8 @@ def _reserve(*, actor: Any, voucher_id: int, quote: pricing.Quote, key: str,
         raise refusal
     if sql.fetch_one(_LIVE_SQL, [voucher.consumer_id, voucher.campaign_id, *LIVE_STATES]):
         raise _redeemed_already()
-    if guards_enabled():  # short: refuse before writing anything (the update below decides)
-        pool = sql.fetch_one(_POOL_SQL, [voucher.release_id, AccountKind.RELEASE_POOL])
-        if pool is None or pool[0] < quote.subsidy_fen:
-            raise _pool_exhausted(quote)
+    if guards_enabled() and _pool_left(voucher.release_id) < quote.subsidy_fen:
+        raise _pool_exhausted(quote)  # short: refuse before writing anything
     release = sql.load(Release, "id = %s", [voucher.release_id])[0]
     campaign = voucher.campaign_id  # the ledger takes ids: no need to load the campaign
     redemption = Redemption(
