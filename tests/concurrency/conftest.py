@@ -39,6 +39,17 @@ def run_concurrently(fn: Callable[..., Any], calls: list[tuple[Any, ...]]) -> li
     return results
 
 
+def record_outcome(fn: Callable[[], Any], outcomes: dict[str, Any], name: str) -> None:
+    """For a thread of a forced interleaving: ``outcomes[name]`` = what ``fn()`` returned or
+    raised; the thread's database connection is closed after."""
+    try:
+        outcomes[name] = fn()
+    except Exception as exc:  # the test inspects every outcome
+        outcomes[name] = exc
+    finally:
+        connections.close_all()
+
+
 @pytest.fixture
 def unguarded(settings) -> Iterator[None]:
     """Switch the protection off (test-only): no conditional updates, no locks, and no database

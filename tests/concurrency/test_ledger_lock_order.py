@@ -16,7 +16,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connections
 
 from huiquan.core.locks import as_busy, is_lock_failure
 from huiquan.ledger import services as ledger
@@ -24,7 +23,11 @@ from huiquan.ledger.selectors import reconcile
 from huiquan.redemptions import payments
 from huiquan.redemptions import services as till
 from huiquan.redemptions.models import Redemption
-from tests.concurrency.conftest import postgresql_only, wait_until_someone_waits_for_a_lock
+from tests.concurrency.conftest import (
+    postgresql_only,
+    record_outcome,
+    wait_until_someone_waits_for_a_lock,
+)
 from tests.merchant_fixtures import aircon, redeem_at
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True), postgresql_only]
@@ -51,20 +54,13 @@ def _interleave(first, second):  # type: ignore[no-untyped-def]
             paused.set()
             assert go.wait(timeout=30)
 
-    def run(name, fn):  # type: ignore[no-untyped-def]
-        try:
-            outcomes[name] = fn()
-        except Exception as exc:  # the test inspects every outcome
-            outcomes[name] = exc
-        finally:
-            connections.close_all()
-
     ledger._between_check_and_write = hook
     try:
-        a = threading.Thread(target=run, args=("first", first), name="first")
+        a = threading.Thread(target=record_outcome, args=(first, outcomes, "first"),
+                             name="first")
         a.start()
         assert paused.wait(timeout=30)
-        b = threading.Thread(target=run, args=("second", second), name="second")
+        b = threading.Thread(target=record_outcome, args=(second, outcomes, "second"))
         b.start()
         wait_until_someone_waits_for_a_lock()
         go.set()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connections
 
 from huiquan.campaigns import selectors
 from huiquan.campaigns import services as campaign_services
@@ -25,7 +24,11 @@ from huiquan.redemptions import services as till
 from huiquan.redemptions.models import GoodsReturn
 from huiquan.vouchers.models import Voucher
 from huiquan.vouchers.services import claim_voucher
-from tests.concurrency.conftest import postgresql_only, wait_until_someone_waits_for_a_lock
+from tests.concurrency.conftest import (
+    postgresql_only,
+    record_outcome,
+    wait_until_someone_waits_for_a_lock,
+)
 from tests.conftest import INSIDE_LINFEN
 from tests.merchant_fixtures import aircon, redeem_at
 
@@ -43,15 +46,6 @@ def sale_before_carry_over(shop, holder, open_release, clock):  # type: ignore[n
     return sale
 
 
-def _run(fn, outcomes, name):  # type: ignore[no-untyped-def]
-    try:
-        outcomes[name] = fn()
-    except Exception as exc:  # the test inspects every outcome
-        outcomes[name] = exc
-    finally:
-        connections.close_all()
-
-
 def _race(shop, sale, other, *, other_waits: bool, monkeypatch):  # type: ignore[no-untyped-def]
     """The return pauses inside its transaction (its rows locked, its pool chosen) while
     ``other`` runs; ``other_waits``: ``other`` must queue for a lock, else it must finish."""
@@ -66,10 +60,10 @@ def _race(shop, sale, other, *, other_waits: bool, monkeypatch):  # type: ignore
 
     monkeypatch.setattr(till, "_move_by_source", pausing)
     outcomes: dict[str, object] = {}
-    returning = threading.Thread(name="return", target=_run, args=(lambda: till.return_goods(
+    returning = threading.Thread(name="return", target=record_outcome, args=(lambda: till.return_goods(
         actor=shop.till_user, redemption_id=sale.pk, items=None, reason="退货"), outcomes,
         "return"))
-    meanwhile = threading.Thread(target=_run, args=(other, outcomes, "other"))
+    meanwhile = threading.Thread(target=record_outcome, args=(other, outcomes, "other"))
     returning.start()
     assert paused.wait(timeout=30)
     meanwhile.start()

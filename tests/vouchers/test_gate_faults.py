@@ -12,26 +12,20 @@ import pytest
 from django.conf import settings as django_settings
 
 from huiquan.campaigns.models import Release
-from huiquan.campaigns.services import confirm_release, receive_funds
 from huiquan.core.errors import DomainError
 from huiquan.ledger.selectors import reconcile
 from huiquan.vouchers import gate, services
 from huiquan.vouchers.models import Voucher
+from tests.concurrency.test_claim_rush import VOUCHERS, small_release  # noqa: F401 - fixture
 from tests.conftest import INSIDE_LINFEN
 
 pytestmark = pytest.mark.django_db
-VOUCHERS = 10
 
 
 @pytest.fixture
-def release(campaign, finance, bureau, clock):  # type: ignore[no-untyped-def]
-    receive_funds(source=campaign.funding_sources.get(code="city"), amount_fen=360_000_00,
-                  reference="x", actor=finance)
-    release = campaign.periods.get(number=1).releases.get(number=1)
-    confirm_release(release=release, amount_fen=VOUCHERS * 2_000_00, reason="小批次测试",
-                    actor=bureau)
-    clock.set("2024-06-21T10:00:00+08:00")
-    return Release.objects.get(pk=release.pk)
+def release(small_release):  # type: ignore[no-untyped-def]  # noqa: F811 - the fixture above
+    """Release 1 with 10 vouchers, open now."""
+    return small_release
 
 
 @pytest.fixture(autouse=True)
