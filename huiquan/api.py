@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from huiquan.core.api_edge import too_large
 from huiquan.core.errors import DomainError
+from huiquan.core.locks import as_busy
 
 api = NinjaAPI(title="huiquan 惠券 API", version="1", urls_namespace="api",
                docs_url="/docs", openapi_url="/openapi.json")
@@ -21,6 +23,15 @@ def _error(request: HttpRequest, status: int, code: str, message: str) -> HttpRe
 @api.exception_handler(DomainError)
 def _domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return _error(request, exc.status, exc.code, exc.message)
+
+
+@api.exception_handler(OperationalError)
+def _database(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+    """A deadlock or lock timeout anywhere is BUSY (503, try again), never a 500."""
+    busy = as_busy(exc)
+    if busy is None:
+        raise exc
+    return _error(request, busy.status, busy.code, busy.message)
 
 
 @api.exception_handler(ValidationError)

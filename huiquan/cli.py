@@ -200,32 +200,48 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
 
 def cmd_tick(args: argparse.Namespace) -> int:
+    """Every step runs on its own: one that fails (a lock timeout, Redis down, a bug) is logged
+    and reported, and the others still run — sealing, the gate's re-copy and the checkpoint
+    above all (issue 12). Exit status 1 when a step failed, so cron's alerting sees it."""
     _setup()
+    import logging
+
     from huiquan.audit.services import write_checkpoint
     from huiquan.campaigns.models import Campaign
     from huiquan.campaigns.services import perform_due_transitions
     from huiquan.core import clock
-
-    done = []
-    for c in Campaign.objects.all():
-        done += perform_due_transitions(campaign=c)
+    from huiquan.redemptions.services import resolve_pending, seal_redemptions
     from huiquan.vouchers.services import seal_claims, sync_gate
 
-    sealed = seal_claims()
-    if sealed:
-        done.append(f"封存 {sealed} 张领券记录进审计链")
-    from huiquan.redemptions.services import resolve_pending, seal_redemptions
+    log = logging.getLogger("huiquan.tick")
+    done: list[str] = []
+    failed: list[str] = []
 
-    if resolved := resolve_pending():
+    def step(name: str, run: Any) -> Any:
+        try:
+            return run()
+        except Exception as exc:  # isolate the step; the next one still runs
+            log.exception("tick：%s 失败", name)
+            failed.append(f"{name}失败：{getattr(exc, 'message', None) or exc}")
+            return None
+
+    for c in Campaign.objects.all():
+        done += step(f"活动「{c.name}」的到期事项", lambda c=c: perform_due_transitions(campaign=c)
+                     ) or []
+    if sealed := step("封存领券记录", seal_claims):
+        done.append(f"封存 {sealed} 张领券记录进审计链")
+    if resolved := step("处理待确认的支付/退款", resolve_pending):
         done.append(f"处理 {resolved} 笔待确认的支付/退款")
-    if sealed := seal_redemptions():
+    if sealed := step("封存核销记录", seal_redemptions):
         done.append(f"封存 {sealed} 笔核销记录进审计链")
-    sync_gate()
-    cp = write_checkpoint()
+    step("同步 Redis 领券闸门", sync_gate)
+    cp = step("写审计链检查点", write_checkpoint)
     print(f"{clock.now():%Y-%m-%d %H:%M:%S}：" + ("；".join(done) if done else "没有到期的事项"))
     if cp:
         print(f"审计链检查点：第 {cp.seq} 条")
-    return 0
+    for problem in failed:
+        print(f"错误：{problem}（其余步骤已照常执行；下次 tick 会重试）", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import QuerySet
 
 from huiquan.audit.models import AuditEntry, AuditHead
+from huiquan.audit.seals import check_seal, is_exact, is_seal
 from huiquan.audit.services import GENESIS, compute_hash, read_checkpoints
 from huiquan.core import clock
 
@@ -18,17 +19,27 @@ class VerifyResult:
     checked: int
     first_bad_seq: int | None
     problem: str
+    seals: int = 0  # seals recomputed from their rows
+    old_seals: int = 0  # seals from before issue 12: they do not list their rows
 
     def __str__(self) -> str:
         if self.ok:
-            return f"审计链完整：{self.checked} 条记录，哈希链与检查点一致"
+            text = (f"审计链完整：{self.checked} 条记录，哈希链与检查点一致；"
+                    f"{self.seals} 批领券/核销封存已按原始记录重新计算，全部一致")
+            if self.old_seals:
+                text += f"（另有 {self.old_seals} 批旧格式封存未记录行号，无法逐行复核）"
+            return text
         where = f"第 {self.first_bad_seq} 条" if self.first_bad_seq is not None else "链尾"
         return f"审计链被篡改：{where} — {self.problem}"
 
 
 def verify_chain(*, batch: int = 2000) -> VerifyResult:
-    """Walk the chain in order; name the first edited, deleted, inserted or reordered entry."""
+    """Walk the chain in order; name the first edited, deleted, inserted or reordered entry.
+    Every seal of claims and redemptions is recomputed from the rows it covers; an edited,
+    deleted or re-sealed row is named (issue 12)."""
     prev_hash = GENESIS
+    seals = old_seals = 0
+    sealed_rows: set[tuple[str, int]] = set()
     expected_seq = 1
     checked = 0
     hashes: dict[int, str] = {}
@@ -51,6 +62,13 @@ def verify_chain(*, batch: int = 2000) -> VerifyResult:
             )
             if recomputed != e.entry_hash:
                 return VerifyResult(False, checked, e.seq, "内容与哈希不符（记录被修改）")
+            if is_seal(e.after) and e.action.endswith(".seal"):
+                if not is_exact(e.after):
+                    old_seals += 1
+                elif (wrong := check_seal(e.after, sealed_rows)) is not None:
+                    return VerifyResult(False, checked, e.seq, wrong)
+                else:
+                    seals += 1
             hashes[e.seq] = e.entry_hash
             prev_hash = e.entry_hash
             expected_seq += 1
@@ -70,7 +88,7 @@ def verify_chain(*, batch: int = 2000) -> VerifyResult:
         if hashes.get(cp.seq) != cp.entry_hash:
             return VerifyResult(False, checked, cp.seq,
                                 f"第 {cp.seq} 条与检查点（文件第 {number} 行）不符（链被重写）")
-    return VerifyResult(True, checked, None, "")
+    return VerifyResult(True, checked, None, "", seals=seals, old_seals=old_seals)
 
 
 def entries(*, action: str = "", object_type: str = "", actor: str = "",

@@ -4,8 +4,10 @@ audit entry (STYLE.md)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,7 @@ from huiquan.campaigns.errors import (
 )
 from huiquan.campaigns.models import Campaign, FundingSource, Period, Release
 from huiquan.core import clock
-from huiquan.core.locks import lock_one
+from huiquan.core.locks import as_busy, lock_one
 from huiquan.core.money import MAX_FEN, format_yuan
 from huiquan.core.roles import Role, require_role
 from huiquan.ledger.models import AccountKind, TxKind
@@ -43,6 +45,8 @@ from huiquan.ledger.services import (
     sweep,
     transfer,
 )
+
+log = logging.getLogger(__name__)
 
 # Test-only hook: runs after the naive (unguarded) funds check, before the write.
 _after_unguarded_check: Callable[[], None] | None = None
@@ -324,6 +328,32 @@ def _fund_release(release: Release, amount: int, actor: Any) -> None:
              release=release, memo=f"{release} 投放")
 
 
+# --- money coming back -------------------------------------------------------------------------
+
+
+def pool_open_for_returns(release: Release) -> Scope:
+    """Where money coming back for ``release`` goes (a failed payment's reservation, a return
+    before settlement): the pool open for new releases at this moment (R-SCHED-6, issue 12).
+
+    The release's own pool while it runs; once it has returned its balance, its period's pool
+    while the period has not been carried over (carry-over will take it along); after carry-over,
+    the next period's pool (following further carry-overs), or the campaign pool when there is
+    no next period. The caller holds the release's row lock (the release cannot return its
+    balance meanwhile); each period looked at is locked here (FOR NO KEY UPDATE), so carry-over,
+    which updates that row first, cannot run between this choice and the caller's posting."""
+    if release.returned_at is None:
+        return _release_pool(release)
+    period = lock_one(Period, release.period_id, no_key=True)
+    while period.carried_over_at is not None:
+        following = (Period.objects.filter(campaign_id=period.campaign_id,
+                                           number=period.number + 1)
+                     .values_list("pk", flat=True).first())
+        if following is None:
+            return CAMPAIGN_POOL
+        period = lock_one(Period, following, no_key=True)
+    return _period_pool(period)
+
+
 # --- transitions driven by time ---------------------------------------------------------------
 
 
@@ -377,47 +407,67 @@ def _end_early(period: Period, now: Any) -> bool:
     return True
 
 
+def _end_if_used_up(period: Period, now: Any) -> bool:
+    return _funds_used_up(period) and _end_early(period, now)
+
+
 def _carry_over(period: Period, now: Any) -> int | None:
-    """R-SCHED-6: an ended period's leftover money moves to the next period, once.
+    """R-SCHED-6: an ended period's leftover money moves to the next period — or, after the
+    last period, back to the campaign pool — once. A carried-over period's pool stays empty:
+    money coming back later goes on to where this went (``pool_open_for_returns``).
 
     Returns the amount carried, or None when another run already did it."""
     if not Period.objects.filter(pk=period.pk, carried_over_at__isnull=True).update(
             carried_over_at=now):
         return None
     nxt = period.campaign.periods.filter(number=period.number + 1).first()
-    amount = 0
-    if nxt is not None:
-        tx = sweep(campaign=period.campaign, kind=TxKind.CARRY_OVER,
-                   source_scope=_period_pool(period), dest_scope=_period_pool(nxt), period=nxt,
-                   dedupe_key=f"carry-over:{period.pk}", memo=f"{period} 结余结转至{nxt}")
-        amount = sum(p.amount_fen for p in tx.postings.all() if p.amount_fen > 0) if tx else 0
+    where = str(nxt) if nxt is not None else "活动资金池（无下一周期）"
+    tx = sweep(campaign=period.campaign, kind=TxKind.CARRY_OVER,
+               source_scope=_period_pool(period),
+               dest_scope=_period_pool(nxt) if nxt is not None else CAMPAIGN_POOL,
+               period=nxt or period, dedupe_key=f"carry-over:{period.pk}",
+               memo=f"{period} 结余结转至{where}")
+    amount = sum(p.amount_fen for p in tx.postings.all() if p.amount_fen > 0) if tx else 0
     record(actor=None, action="period.carry_over", obj_type="period", obj_id=period.pk,
-           summary=f"{period} 结束，结余 {format_yuan(amount)} 元结转至{nxt or '（无下一周期）'}",
+           summary=f"{period} 结束，结余 {format_yuan(amount)} 元结转至{where}",
            after={"carried_fen": amount, "to_period": nxt.pk if nxt else None})
     return amount
+
+
+def _retry_later(what: str, transition: Callable[[], Any]) -> Any:
+    """Run one transition in its own transaction. A deadlock or lock timeout (BUSY) leaves it
+    for the next tick — every transition is guarded, so trying again is safe — and the others
+    still run."""
+    try:
+        with transaction.atomic(durable=True):
+            return transition()
+    except Exception as exc:
+        if as_busy(exc) is None:
+            raise
+        log.warning("tick：%s 暂时繁忙（%s），下次再试", what, exc)
+        return None
 
 
 def perform_due_transitions(*, campaign: Campaign) -> list[str]:
     """Do every transition whose time has come; safe to run twice or concurrently.
 
     Each transition is its own small transaction, guarded by a conditional update on the row
-    that records it, so a second run (or a second worker) finds nothing to do.
+    that records it, so a second run (or a second worker) finds nothing to do; one that finds
+    its rows busy is left for the next run.
     """
     done: list[str] = []
     now = clock.now()
     for release in Release.objects.filter(period__campaign=campaign, confirmed_at__isnull=False,
                                           returned_at__isnull=True, expires_at__lte=now):
-        with transaction.atomic(durable=True):
-            returned = _return_release(release, now)
+        returned = _retry_later(f"{release} 到期退回", partial(_return_release, release, now))
         if returned is not None:
             done.append(f"{release} 到期，退回 {format_yuan(returned)} 元")
     for period in campaign.periods.filter(starts_at__lte=now, ended_early_at__isnull=True,
                                           carried_over_at__isnull=True):
         if period.ends_at and now >= period.ends_at:
             continue
-        with transaction.atomic(durable=True):
-            if _funds_used_up(period) and _end_early(period, now):
-                done.append(f"{period} 资金用完，提前结束")
+        if _retry_later(f"{period} 提前结束", partial(_end_if_used_up, period, now)):
+            done.append(f"{period} 资金用完，提前结束")
     for period in campaign.periods.filter(carried_over_at__isnull=True,
                                           starts_at__isnull=False):
         end = period.effective_end()
@@ -425,8 +475,7 @@ def perform_due_transitions(*, campaign: Campaign) -> list[str]:
             continue
         if period.releases.filter(confirmed_at__isnull=False, returned_at__isnull=True).exists():
             continue  # wait until every release has returned its money
-        with transaction.atomic(durable=True):
-            carried = _carry_over(period, now)
+        carried = _retry_later(f"{period} 结转", partial(_carry_over, period, now))
         if carried is not None:
             done.append(f"{period} 结转 {format_yuan(carried)} 元")
     return done

@@ -18,6 +18,30 @@ from huiquan.core.errors import Busy, NotFound
 M = TypeVar("M", bound=models.Model)
 
 LOCK_TIMEOUT_MS = 5000
+# PostgreSQL's "deadlock detected" and "lock not available" (lock_timeout): the transaction was
+# rolled back and may simply be tried again — BUSY (503), never a 500.
+BUSY_SQLSTATES = frozenset({"40P01", "55P03"})
+BUSY_MESSAGE = "系统繁忙，请稍后再试"
+
+
+def is_lock_failure(exc: BaseException) -> bool:
+    """A deadlock or a lock timeout, as psycopg reports it (Django wraps it in its own
+    OperationalError, with the driver's error as the cause)."""
+    for candidate in (exc, exc.__cause__):
+        if getattr(candidate, "sqlstate", None) in BUSY_SQLSTATES:
+            return True
+    return False
+
+
+def as_busy(exc: BaseException) -> Busy | None:
+    """The ``Busy`` error a deadlock or lock timeout stands for, else None."""
+    if isinstance(exc, Busy):
+        return exc
+    if isinstance(exc, OperationalError) and is_lock_failure(exc):
+        busy = Busy(BUSY_MESSAGE)
+        busy.__cause__ = exc
+        return busy
+    return None
 
 
 def _set_timeout() -> None:
@@ -33,7 +57,7 @@ def waiting_for_locks() -> Iterator[None]:
     try:
         yield
     except OperationalError as exc:
-        raise Busy("系统繁忙，请稍后再试") from exc
+        raise Busy(BUSY_MESSAGE) from exc
 
 
 def locked(queryset: QuerySet[M], *, no_key: bool = False, of: tuple[str, ...] = ()

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from huiquan.core.errors import DomainError
+from huiquan.core.locks import as_busy
 from huiquan.core.roles import READ_ONLY_ROLES, role_of
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -52,7 +53,8 @@ class ReadOnlyRoleMiddleware:
 
 
 class DomainErrorMiddleware:
-    """A DomainError that escapes a view becomes a clear page (or JSON body), never a 500."""
+    """A DomainError that escapes a view becomes a clear page (or JSON body), never a 500;
+    so does a database deadlock or lock timeout (BUSY: try again)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -63,4 +65,7 @@ class DomainErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, DomainError):
             return _refuse(request, exception)
+        busy = as_busy(exception)
+        if busy is not None:
+            return _refuse(request, busy)
         return None

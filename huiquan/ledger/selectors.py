@@ -103,6 +103,15 @@ def reconcile(campaign: Any) -> Reconciliation:
     rec.add("批次计数与账本一致", not bad_releases,
             "；".join(bad_releases[:10]) or f"{releases.count()} 个批次")
 
+    stranded = []
+    for period in campaign.periods.filter(carried_over_at__isnull=False).order_by("number"):
+        held = sum(a.balance_fen for a in accounts
+                   if a.kind == AccountKind.PERIOD_POOL and a.period_id == period.pk)
+        if held:
+            stranded.append(f"{period}: 已结转，资金池却仍有 {format_yuan(held)} 元（无法再投放）")
+    rec.add("已结转周期的资金池为零", not stranded,
+            "；".join(stranded) or "结转后退回的资金都进了可投放的资金池（R-SCHED-6）")
+
     fund_tx = txs.filter(kind=TxKind.FUND_RELEASE, release__isnull=True).count()
     rec.add("投放交易均指向批次", fund_tx == 0, f"{fund_tx} 笔无批次的投放交易" if fund_tx else "是")
 

@@ -4,6 +4,14 @@
 moved by a conditional update that refuses to go below zero, and all of it happens in the
 caller's transaction, so a refusal leaves nothing behind. ``transfer`` moves an amount from one
 pool to another, split by funding source in a fixed order, so the money stays traceable.
+
+Lock order (PostgreSQL): every account a posting touches is locked in ONE statement, in
+primary-key order, with the lock timeout of ``core.locks``, before any balance moves; ``transfer``
+and ``sweep`` lock their source and destination accounts together the same way before they read
+the balances. Two postings over the same accounts in opposite directions (the till's reservation,
+release pool → reserved, and a failed payment's release, reserved → release pool) therefore
+queue instead of deadlocking. On SQLite every transaction is BEGIN IMMEDIATE: it holds the
+database's write lock from its start, so two writers never hold rows the other wants.
 """
 
 from __future__ import annotations
@@ -13,10 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from huiquan.campaigns.models import FundingSource
 from huiquan.core import clock, sql
+from huiquan.core.locks import waiting_for_locks
 from huiquan.core.money import format_yuan
 from huiquan.ledger.errors import AlreadyPosted, InsufficientFunds, LedgerError
 from huiquan.ledger.models import (
@@ -29,6 +38,9 @@ from huiquan.ledger.models import (
 
 # Test-only hook called between reading balances and writing them (forced interleaving).
 _between_check_and_write: Callable[[], None] | None = None
+# Test-only switch: lock accounts one by one in posting order, as before issue 12 (the
+# protection-off twin of the deadlock tests shows the till's reserve/release pair deadlocking).
+_posting_order_locks = False
 
 
 def guards_enabled() -> bool:
@@ -89,21 +101,41 @@ def account_for(*, campaign: Any, scope: Scope, source: Any) -> Account:
 
 
 def accounts_for(*, campaign: Any, scope: Scope, sources: Sequence[Any],
-                 lock: bool = False) -> list[Account]:
+                 lock: bool = False, also: Scope | None = None) -> list[Account]:
     """The scope's account for each funding source, in the order given, created where missing:
-    one query when they all exist. ``lock``: locked in primary-key order, balances fresh."""
+    one query when they all exist. ``lock``: locked in primary-key order, balances fresh;
+    ``also``: the same statement locks that scope's existing accounts for these sources too
+    (a transfer's destination: both sides locked at once, in primary-key order)."""
     codes = [scope.code_for(source) for source in sources]
     if not codes:
         return []
-    rows = sql.load(Account, f"campaign_id = %s AND code IN ({', '.join(['%s'] * len(codes))})",
-                    [_pk(campaign), *codes], lock=lock and guards_enabled())
+    locking = lock and guards_enabled()
+    wanted = codes + ([also.code_for(source) for source in sources]
+                      if also is not None and locking and not _posting_order_locks else [])
+    rows = sql.load(Account, f"campaign_id = %s AND code IN ({', '.join(['%s'] * len(wanted))})",
+                    [_pk(campaign), *wanted], lock=locking)
     found = {account.code: account for account in rows}
-    if len(found) < len(codes):  # first use of this scope: create, then read (and lock) again
+    if any(code not in found for code in codes):  # first use: create, then read (lock) again
         for source, code in zip(sources, codes, strict=True):
             if code not in found:
                 account_for(campaign=campaign, scope=scope, source=source)
-        return accounts_for(campaign=campaign, scope=scope, sources=sources, lock=lock)
+        return accounts_for(campaign=campaign, scope=scope, sources=sources, lock=lock,
+                            also=also)
     return [found[code] for code in codes]
+
+
+def lock_accounts(accounts: Sequence[Account]) -> None:
+    """Lock these accounts in one statement, in primary-key order, waiting at most the lock
+    timeout (then ``Busy``). A no-op on SQLite, whose BEGIN IMMEDIATE already holds the write
+    lock, and with the guards off (race tests)."""
+    ids = sorted({account.pk for account in accounts})
+    if (not ids or _posting_order_locks or not guards_enabled()
+            or not connection.features.has_select_for_update):
+        return
+    marks = ", ".join(["%s"] * len(ids))  # placeholders only: the ids are parameters
+    with waiting_for_locks():
+        sql.fetch(f"SELECT id FROM ledger_account WHERE id IN ({marks}) "  # noqa: S608
+                  "ORDER BY id FOR UPDATE", ids)
 
 
 _MOVE_SQL = "UPDATE ledger_account SET balance_fen = balance_fen + %s WHERE id = %s"
@@ -122,8 +154,10 @@ def _apply(account: Account, amount: int) -> None:
 
 def post(*, campaign: Any, kind: str, lines: Sequence[tuple[Account, int]], memo: str = "",
          actor: Any = None, dedupe_key: str | None = None, period: Any = None,
-         release: Any = None, reference: str = "") -> LedgerTransaction:
-    """Book one balanced transaction inside the caller's atomic block."""
+         release: Any = None, reference: str = "", locked: bool = False) -> LedgerTransaction:
+    """Book one balanced transaction inside the caller's atomic block. Every account it
+    touches is locked first, in one statement in primary-key order (``locked``: the caller —
+    ``transfer``, ``sweep`` — already did)."""
     if not transaction.get_connection().in_atomic_block:
         raise LedgerError("记账必须在业务事务内进行")
     lines = [(acc, amt) for acc, amt in lines if amt != 0]
@@ -134,6 +168,8 @@ def post(*, campaign: Any, kind: str, lines: Sequence[tuple[Account, int]], memo
             raise LedgerError("金额必须是整数（分）")
     if sum(amount for _, amount in lines) != 0:
         raise LedgerError("借贷不平衡：分录合计必须为零")
+    if not locked:
+        lock_accounts([account for account, _ in lines])
     try:
         with transaction.atomic():  # savepoint: a duplicate key leaves the caller usable
             tx = LedgerTransaction(
@@ -176,7 +212,7 @@ def transfer(*, campaign: Any, kind: str, source_scope: Scope, dest_scope: Scope
     if only_source is not None:
         sources = [s for s in sources if s.pk == only_source.pk]
     from_accounts = accounts_for(campaign=campaign, scope=source_scope, sources=sources,
-                                 lock=True)
+                                 lock=True, also=dest_scope)
     available = {source: acc.balance_fen for source, acc in zip(sources, from_accounts,
                                                                  strict=True)}
     if _between_check_and_write is not None:
@@ -201,8 +237,10 @@ def transfer(*, campaign: Any, kind: str, source_scope: Scope, dest_scope: Scope
     lines: list[tuple[Account, int]] = []
     for (_, acc, take), dest in zip(takes, dests, strict=True):
         lines += [(acc, -take), (dest, take)]
+    # Destinations were locked with the sources; one created just now is this transaction's own.
     return post(campaign=campaign, kind=kind, lines=lines, memo=memo, actor=actor,
-                dedupe_key=dedupe_key, period=period, release=release, reference=reference)
+                dedupe_key=dedupe_key, period=period, release=release, reference=reference,
+                locked=not _posting_order_locks)
 
 
 def sweep(*, campaign: Any, kind: str, source_scope: Scope, dest_scope: Scope, memo: str = "",
@@ -211,7 +249,7 @@ def sweep(*, campaign: Any, kind: str, source_scope: Scope, dest_scope: Scope, m
     """Move everything a pool holds to another pool, source by source. None when empty."""
     sources = funding_sources(campaign)
     from_accounts = accounts_for(campaign=campaign, scope=source_scope, sources=sources,
-                                 lock=True)
+                                 lock=True, also=dest_scope)
     full = [(s, acc) for s, acc in zip(sources, from_accounts, strict=True) if acc.balance_fen > 0]
     dests = accounts_for(campaign=campaign, scope=dest_scope, sources=[s for s, _ in full])
     lines: list[tuple[Account, int]] = []
@@ -220,7 +258,8 @@ def sweep(*, campaign: Any, kind: str, source_scope: Scope, dest_scope: Scope, m
     if not lines:
         return None
     return post(campaign=campaign, kind=kind, lines=lines, memo=memo, actor=actor,
-                dedupe_key=dedupe_key, period=period, release=release)
+                dedupe_key=dedupe_key, period=period, release=release,
+                locked=not _posting_order_locks)
 
 
 __all__ = [
@@ -230,6 +269,7 @@ __all__ = [
     "accounts_for",
     "balances",
     "funding_sources",
+    "lock_accounts",
     "post",
     "sweep",
     "transfer",

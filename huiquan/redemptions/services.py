@@ -32,8 +32,9 @@ from django.db import IntegrityError, transaction
 
 from huiquan.audit.services import record
 from huiquan.campaigns.models import Release
+from huiquan.campaigns.services import pool_open_for_returns
 from huiquan.core import clock, faults, sql
-from huiquan.core.locks import lock_one
+from huiquan.core.locks import lock_one, locked
 from huiquan.core.money import format_yuan
 from huiquan.ledger.errors import InsufficientFunds
 from huiquan.ledger.models import AccountKind, TxKind
@@ -94,14 +95,6 @@ def paid_out(merchant_id: int) -> Scope:
 
 def clawback_receivable(merchant_id: int) -> Scope:
     return Scope(AccountKind.CLAWBACK_RECEIVABLE, party=f"m{merchant_id}")
-
-
-def _pool_for_returns(release: Release) -> Scope:
-    """Money coming back goes to the release while it runs, to its period once the release has
-    returned its balance (R-SCHED-6), so an expired release never holds money again."""
-    if release.returned_at is None:
-        return release_pool(release)
-    return Scope(AccountKind.PERIOD_POOL, period=release.period)
 
 
 def _sources(campaign: Any) -> dict[str, Any]:
@@ -201,6 +194,14 @@ _LIVE_SQL = (
 )
 
 
+def _pool_left(release_id: int) -> int:
+    """What the release's pool holds, read without locking its accounts: on PostgreSQL another
+    till may take the money before the ledger locks them, so only a refusal is decided from
+    this; the ledger's locked read and conditional update decide the grant (invariant 5)."""
+    row = sql.fetch_one(_POOL_SQL, [release_id, AccountKind.RELEASE_POOL])
+    return int(row[0]) if row else 0
+
+
 def _precheck(till: Till, scan: scanning.Scan, quote: pricing.Quote) -> None:
     """Answer what can be answered from a read, before queueing for the write lock: on a busy
     day most scans against an emptied release are refused here (bench/RESULTS.md). Only a
@@ -262,10 +263,8 @@ def _reserve(*, actor: Any, voucher_id: int, quote: pricing.Quote, key: str,
         raise refusal
     if sql.fetch_one(_LIVE_SQL, [voucher.consumer_id, voucher.campaign_id, *LIVE_STATES]):
         raise _redeemed_already()
-    if guards_enabled():  # short: refuse before writing anything (the update below decides)
-        pool = sql.fetch_one(_POOL_SQL, [voucher.release_id, AccountKind.RELEASE_POOL])
-        if pool is None or pool[0] < quote.subsidy_fen:
-            raise _pool_exhausted(quote)
+    if guards_enabled() and _pool_left(voucher.release_id) < quote.subsidy_fen:
+        raise _pool_exhausted(quote)  # short: refuse before writing anything
     release = sql.load(Release, "id = %s", [voucher.release_id])[0]
     campaign = voucher.campaign_id  # the ledger takes ids: no need to load the campaign
     redemption = Redemption(
@@ -351,15 +350,16 @@ def _apply_payment(*, redemption_id: int, result: payments.PaymentResult) -> Red
         redemption.payment_reference = result.reference[:64]
         sql.update(redemption, ["state", "completed_at", "payment_reference"])
         return redemption
-    # Money goes back to the pool: the release row is locked so that it cannot return its
-    # balance to the period meanwhile (R-SCHED-6: an expired release never holds money again).
+    # Money goes back to the pool open for new releases: the release row is locked so that it
+    # cannot return its balance meanwhile, the period row(s) so that carry-over cannot run
+    # (R-SCHED-6: an expired release or a carried-over period never holds money again).
     release = lock_one(Release, redemption.release_id, no_key=True)
     post(campaign=campaign, kind=TxKind.RESERVE_RELEASE, release=release,
          period=release.period, dedupe_key=f"unreserve:{redemption.pk}", reference=ref,
          memo=f"核销 #{redemption.pk} 支付失败，释放预占",
          lines=_move_by_source(campaign=campaign, split=redemption.subsidy_by_source,
                                source_scope=reserved(release),
-                               dest_scope=_pool_for_returns(release)))
+                               dest_scope=pool_open_for_returns(release)))
     redemption.state = RedemptionState.FAILED
     redemption.failure_code = (result.failure_code or "PAYMENT_FAILED")[:32]
     redemption.failure_message = (result.message or "支付未成功")[:255]
@@ -470,11 +470,14 @@ def _record_return(*, actor: Any, redemption_id: int, items: list[dict[str, Any]
     merchant = merchant_of(actor)
     if merchant is None:
         raise RedemptionNotFound("找不到这笔核销记录")
-    found = (Redemption.objects.select_for_update().filter(pk=redemption_id, merchant=merchant)
-             .select_related("campaign").first())
-    if found is None:
+    # Only the redemption's own row is locked (``of=("self",)``): a plain select_for_update
+    # with select_related also locked the campaign row, and every claim's voucher insert waits
+    # for that row's key-share lock (issue 12).
+    found = locked(Redemption.objects.filter(pk=redemption_id, merchant=merchant)
+                   .select_related("campaign"), no_key=True, of=("self",))
+    if not found:
         raise RedemptionNotFound("找不到这笔核销记录（只能为本店的核销办理退货）")
-    redemption = found
+    redemption = found[0]
     digest = _body_hash("return", {"items": items, "reason": " ".join(str(reason or "").split())})
     if key:
         previous = GoodsReturn.objects.filter(redemption=redemption, idempotency_key=key).first()
@@ -509,7 +512,7 @@ def _record_return(*, actor: Any, redemption_id: int, items: list[dict[str, Any]
              period=release.period, reference=ref, memo=f"核销 #{redemption.pk} 结算前退货，补贴退回",
              lines=_move_by_source(campaign=campaign, split=by_source,
                                    source_scope=payable(redemption.merchant_id),
-                                   dest_scope=_pool_for_returns(release)))
+                                   dest_scope=pool_open_for_returns(release)))
         redemption.subsidy_returned_fen += back
     elif back:
         post(campaign=campaign, kind=TxKind.CLAWBACK, release=release, period=release.period,

@@ -6,7 +6,7 @@ from django.db import transaction
 
 from huiquan.audit.models import AuditEntry, AuditHead
 from huiquan.audit.selectors import verify_chain
-from huiquan.audit.services import record, write_checkpoint
+from huiquan.audit.services import compute_hash, record, write_checkpoint
 from huiquan.campaigns.services import receive_funds
 from huiquan.cli import main as cli
 
@@ -86,11 +86,36 @@ def test_a_forged_checkpoint_line_is_detected(chain, settings):
     assert not result.ok and "签名无效" in result.problem
 
 
+def _rewrite_last_entry_consistently() -> None:
+    """A careful forger: edits the newest entry and recomputes its hash and the head, so every
+    check inside the database passes — only the checkpoint outside it still knows."""
+    last = AuditEntry.objects.get(seq=6)
+    last.summary = "市级财政 资金到位 1.00 元"
+    last.entry_hash = compute_hash(
+        prev_hash=last.prev_hash, seq=last.seq, at=last.at, actor_id=last.actor_id,
+        actor_name=last.actor_name, role=last.role, action=last.action,
+        object_type=last.object_type, object_id=last.object_id, summary=last.summary,
+        before=last.before, after=last.after)
+    last.save()
+    AuditHead.objects.filter(id=1).update(entry_hash=last.entry_hash)
+
+
 def test_a_rewritten_chain_does_not_match_its_checkpoint(chain):
     write_checkpoint()
-    AuditEntry.objects.filter(seq=6).update(entry_hash="a" * 64)
-    AuditHead.objects.filter(id=1).update(entry_hash="a" * 64)
-    assert not verify_chain().ok
+    _rewrite_last_entry_consistently()
+    result = verify_chain()
+    assert not result.ok and result.first_bad_seq == 6
+    assert "检查点" in result.problem and "重写" in result.problem
+
+
+def test_without_the_checkpoint_the_same_rewrite_goes_unnoticed(chain, monkeypatch):
+    """The twin: the rewrite above passes every check but the checkpoint's."""
+    from huiquan.audit import selectors
+
+    write_checkpoint()
+    _rewrite_last_entry_consistently()
+    monkeypatch.setattr(selectors, "read_checkpoints", lambda: [])
+    assert verify_chain().ok
 
 
 @pytest.mark.django_db(transaction=True)

@@ -39,6 +39,17 @@ def run_concurrently(fn: Callable[..., Any], calls: list[tuple[Any, ...]]) -> li
     return results
 
 
+def record_outcome(fn: Callable[[], Any], outcomes: dict[str, Any], name: str) -> None:
+    """For a thread of a forced interleaving: ``outcomes[name]`` = what ``fn()`` returned or
+    raised; the thread's database connection is closed after."""
+    try:
+        outcomes[name] = fn()
+    except Exception as exc:  # the test inspects every outcome
+        outcomes[name] = exc
+    finally:
+        connections.close_all()
+
+
 @pytest.fixture
 def unguarded(settings) -> Iterator[None]:
     """Switch the protection off (test-only): no conditional updates, no locks, and no database
@@ -58,3 +69,30 @@ def unguarded(settings) -> Iterator[None]:
         call_command("flush", interactive=False, verbosity=0)  # negative rows block the CHECK
         with connection.schema_editor() as editor:
             editor.add_constraint(Account, constraint)
+
+
+# SQLite cannot deadlock and has no row locks to wait for: every transaction is BEGIN IMMEDIATE,
+# which takes the database's single write lock at its start, so one writer runs at a time and no
+# two transactions ever each hold something the other wants. The lock-order tests are
+# PostgreSQL's.
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite cannot deadlock: BEGIN IMMEDIATE takes the one database write lock at the "
+           "start of every transaction, so writers queue whole; row-lock order is PostgreSQL's")
+
+
+def wait_until_someone_waits_for_a_lock(timeout: float = 20) -> None:
+    """Return once another connection of this test database is waiting for a row lock
+    (PostgreSQL's pg_stat_activity), so a forced interleaving knows its second writer is queued."""
+    import time
+
+    pause = threading.Event()
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                           "current_database() AND wait_event_type = 'Lock'")
+            if cursor.fetchone()[0]:
+                return
+            pause.wait(0.01)  # polling a condition, with a deadline: no time is being moved
+    raise AssertionError("no connection ever waited for a lock")

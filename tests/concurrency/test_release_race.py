@@ -1,5 +1,7 @@
 """Invariants 2, 3 and 9 under real concurrency: releases drawn from one pool at once, a double
-confirmation, tick run by several workers, and the audit chain with concurrent writers.
+confirmation, tick run by several workers, and the audit chain with concurrent writers (on
+PostgreSQL: SQLite's BEGIN IMMEDIATE lets one writer at a time read the head, so there is no race
+to show there).
 
 Each storm also runs with the protection switched off and shows the race happening."""
 
@@ -8,8 +10,9 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import transaction
+from django.db import IntegrityError, connections, transaction
 
+from huiquan.audit import services as audit_services
 from huiquan.audit.models import AuditEntry
 from huiquan.audit.selectors import verify_chain
 from huiquan.audit.services import record
@@ -19,7 +22,11 @@ from huiquan.campaigns.models import Release
 from huiquan.core.errors import DomainError
 from huiquan.ledger.models import NEGATIVE_KINDS, Account, LedgerTransaction, TxKind
 from huiquan.ledger.selectors import reconcile
-from tests.concurrency.conftest import run_concurrently
+from tests.concurrency.conftest import (
+    postgresql_only,
+    run_concurrently,
+    wait_until_someone_waits_for_a_lock,
+)
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
 HALF_A_RELEASE = 150_000_00
@@ -101,19 +108,80 @@ def test_tick_on_four_workers_returns_an_expired_release_once(funded, bureau, cl
     assert reconcile(funded).ok
 
 
-def test_concurrent_writers_keep_one_linear_audit_chain(funded):
+def _write_entry(i):  # type: ignore[no-untyped-def]
+    with transaction.atomic():
+        record(actor=None, action="test.concurrent", obj_type="test", obj_id=i)
+    return i
+
+
+def _write_and_close(i):  # type: ignore[no-untyped-def]
+    try:
+        _write_entry(i)
+    finally:
+        connections.close_all()
+
+
+@pytest.fixture
+def links(monkeypatch):  # type: ignore[no-untyped-def]
+    """(seq, predecessor's hash) as each writer computed them."""
+    seen: list[tuple[int, str]] = []
+    real = audit_services.compute_hash
+
+    def spy(**kwargs):  # type: ignore[no-untyped-def]
+        seen.append((kwargs["seq"], kwargs["prev_hash"]))
+        return real(**kwargs)
+
+    monkeypatch.setattr(audit_services, "compute_hash", spy)
+    return seen
+
+
+@postgresql_only
+def test_concurrent_writers_keep_one_linear_audit_chain(funded, links):  # type: ignore[no-untyped-def]
+    """The first writer pauses after reading the head; the second must queue for the head's
+    lock (not read the same head); then eight write at once. Nobody links to the same
+    predecessor, the sequence has no gap, the chain verifies."""
     start = AuditEntry.objects.count()
+    paused, go = threading.Event(), threading.Event()
 
-    def write(i):
-        with transaction.atomic():
-            record(actor=None, action="test.concurrent", obj_type="test", obj_id=i)
-        return i
+    def hook() -> None:
+        if threading.current_thread().name == "first":
+            paused.set()
+            assert go.wait(timeout=30)
 
-    results = run_concurrently(write, [(i,) for i in range(8)])
-    assert sorted(results) == list(range(8))
+    audit_services._between_head_and_write = hook
+    try:
+        first = threading.Thread(target=_write_and_close, args=(0,), name="first")
+        first.start()
+        assert paused.wait(timeout=30)
+        second = threading.Thread(target=_write_and_close, args=(1,))
+        second.start()
+        wait_until_someone_waits_for_a_lock()
+        go.set()
+        first.join(timeout=60)
+        second.join(timeout=60)
+    finally:
+        audit_services._between_head_and_write = None
+    results = run_concurrently(_write_entry, [(i,) for i in range(2, 10)])
+    assert sorted(results) == list(range(2, 10))
     seqs = list(AuditEntry.objects.order_by("seq").values_list("seq", flat=True))
-    assert seqs == list(range(1, start + 9))
+    assert seqs == list(range(1, start + 11))
+    assert len({prev for _, prev in links}) == len(links) == 10  # never two on one predecessor
     assert verify_chain().ok
+
+
+@postgresql_only
+def test_without_the_head_lock_concurrent_writers_fork_the_chain(funded, links, settings):  # type: ignore[no-untyped-def]
+    """The twin: without the head's row lock, four writers read the same head and each link a
+    new entry to it — a fork; only the unique sequence number keeps all but one of them out of
+    the table, and those writers crash (a 500 in production)."""
+    settings.HUIQUAN_UNSAFE_DISABLE_GUARDS = True
+    audit_services._between_head_and_write = threading.Barrier(4, timeout=30).wait
+    try:
+        results = run_concurrently(_write_entry, [(i,) for i in range(4)])
+    finally:
+        audit_services._between_head_and_write = None
+    assert len(links) == 4 and len(set(links)) == 1  # the same seq on the same predecessor
+    assert sum(isinstance(r, IntegrityError) for r in results) == 3, results
 
 
 def test_refusals_under_load_are_domain_errors_not_crashes(funded, bureau):

@@ -15,14 +15,13 @@ from huiquan.campaigns.selectors import release_balance
 from huiquan.ledger.models import LedgerTransaction
 from huiquan.merchants.services import suspend_merchant
 from huiquan.redemptions import scan as scanning
+from huiquan.redemptions import services
 from huiquan.redemptions.models import Redemption, RedemptionLine
 from huiquan.redemptions.services import redeem_voucher
+from tests.concurrency.conftest import unguarded  # noqa: F401 - the protection-off switch
 from tests.merchant_fixtures import aircon, code_of, error_code, redeem_at
 
 pytestmark = pytest.mark.django_db
-
-
-
 
 
 @pytest.fixture
@@ -51,17 +50,40 @@ def _nothing_written(before_tx: int) -> None:
     assert LedgerTransaction.objects.count() == before_tx
 
 
-def test_a_stale_read_of_money_does_not_grant_a_subsidy(shop, holder, open_release,  # type: ignore[no-untyped-def]
-                                                        stale_scan):
+def _stale_money(open_release, stale_scan, monkeypatch):  # type: ignore[no-untyped-def]
+    """500 yuan left in the release, but both reads before the ledger "saw" plenty: the scan
+    before the write lock, and `_reserve`'s own read of the pool (unlocked: on PostgreSQL
+    another till can take the money between it and the ledger's lock)."""
     from tests.helpers import book_redemptions
 
-    book_redemptions(open_release, 300_000_00 - 50_000)  # 500 yuan left
+    book_redemptions(open_release, 300_000_00 - 50_000)
+    stale_scan(pool_fen=10**12)
+    monkeypatch.setattr(services, "_pool_left", lambda release_id: 10**12)
+
+
+def test_a_stale_read_of_money_does_not_grant_a_subsidy(shop, holder, open_release,  # type: ignore[no-untyped-def]
+                                                        stale_scan, monkeypatch):
+    """Only the ledger's locked read and conditional update stand between the stale reads and
+    the money: they refuse, and nothing is written."""
     person = holder()
+    _stale_money(open_release, stale_scan, monkeypatch)
     before_tx = LedgerTransaction.objects.count()
-    stale_scan(pool_fen=10**12)  # the read "saw" plenty
     assert error_code(lambda: redeem_at(shop, person.voucher, [aircon(1_000_000)])) == "POOL_EXHAUSTED"
     _nothing_written(before_tx)
     assert release_balance(open_release) == 50_000
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("unguarded")
+def test_without_the_ledgers_check_the_stale_read_grants_the_subsidy(  # type: ignore[no-untyped-def]
+        shop, holder, open_release, stale_scan, monkeypatch):
+    """The twin: with the ledger's protection off, the same stale reads pay out money the
+    release does not have — so the test above is about the ledger, not an earlier check."""
+    person = holder()
+    _stale_money(open_release, stale_scan, monkeypatch)
+    sale = redeem_at(shop, person.voucher, [aircon(1_000_000)])
+    assert sale.state == "completed" and sale.subsidy_fen == 100_000
+    assert release_balance(open_release) == 50_000 - 100_000
 
 
 def test_a_merchant_suspended_after_the_read_is_refused_in_the_transaction(  # type: ignore[no-untyped-def]
