@@ -73,15 +73,22 @@ def test_a_return_before_settlement_goes_to_the_pool_open_for_new_releases(
 
 @pytest.mark.parametrize("when", list(WHERE))
 def test_a_failed_payment_gives_its_reservation_to_the_pool_open_for_new_releases(
-        shop, holder, open_release, clock, when):  # type: ignore[no-untyped-def]
+        shop, holder, open_release, clock, monkeypatch, when):  # type: ignore[no-untyped-def]
     campaign = open_release.period.campaign
-    sale = redeem_at(shop, holder().voucher, [aircon(500_061)])  # pays 4,500.55: no answer yet
+
+    def rails_down(self, **kwargs):  # type: ignore[no-untyped-def]
+        raise ConnectionError("收单通道无应答")
+
+    with monkeypatch.context() as patch:  # the charge never reaches the provider
+        patch.setattr(payments.SandboxPaymentProvider, "charge", rails_down)
+        sale = redeem_at(shop, holder().voucher, [aircon(500_000)])
     assert sale.state == "pending"
     _move_clock(campaign, when, clock)
+    clock.advance(minutes=3)
     before = _pools(campaign)
-    failed = till._apply_payment(redemption_id=sale.pk, result=payments.PaymentResult(
-        "failed", failure_code="PAYMENT_LOST", message="支付通道没有收到这笔付款"))
-    assert failed.state == "failed"
+    # Long unanswered: cancelled at the provider by its key, then failed (issue 12, item 1).
+    failed = till.check_payment(redemption=sale)
+    assert failed.state == "failed" and failed.failure_code == "PAYMENT_CANCELLED"
     after = _pools(campaign)
     assert after[WHERE[when]] == before[WHERE[when]] + sale.subsidy_fen, (before, after)
     rec = reconcile(campaign)
