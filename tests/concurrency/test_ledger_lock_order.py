@@ -99,11 +99,13 @@ def test_with_posting_order_locks_the_same_pair_deadlocks(shop, holder, pending_
 
 
 def test_a_sale_completing_while_another_reserves_does_not_wait_in_a_cycle(
-        shop, holder, pending_sale):  # type: ignore[no-untyped-def]
+        shop, holder, pending_sale, clock):  # type: ignore[no-untyped-def]
     """Reserve (pool → reserved) against apply (reserved → merchant payable): they share the
     reserved account; the second queues behind the first and both finish."""
     other = holder()
-    succeeded = payments.PaymentResult("succeeded", reference="SBX-late")
+    clock.advance(minutes=2)  # the late charge has gone through at the provider
+    succeeded = payments.provider().status(key=pending_sale.payment_key)
+    assert succeeded is not None and succeeded.succeeded
     sold, applied = _interleave(
         lambda: redeem_at(shop, other.voucher, [aircon(500_000)]),
         lambda: till._apply_payment(redemption_id=pending_sale.pk, result=succeeded))
