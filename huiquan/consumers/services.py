@@ -18,7 +18,7 @@ from huiquan.consumers import crypto, privacy, sms
 from huiquan.consumers.errors import AuthError, IdentityError, RateLimited
 from huiquan.consumers.identity import clean_name, normalise_phone, validate_id_number
 from huiquan.consumers.models import ApiToken, Consumer, IdentityConsent, OtpCode
-from huiquan.core import clock, identifiers, sql
+from huiquan.core import clock, identifiers, locks, sql
 from huiquan.core.models import User
 from huiquan.core.roles import Role
 
@@ -32,8 +32,34 @@ TOKEN_TTL = timedelta(days=30)
 
 def request_otp(*, phone: str, ip: str | None) -> None:
     """Send a 6-digit code. Rate-limited per phone and per IP (counted in the database, so
-    every worker and machine sees the same counts)."""
+    every worker and machine sees the same counts). The counts and the new code's row are one
+    transaction, serialized per phone and per address, so a burst of parallel requests cannot
+    all read "under the limit" before any of them writes."""
     phone = normalise_phone(phone)
+    code = f"{secrets.randbelow(10**6):06d}"
+    if _guarded():
+        otp = _record_otp(phone=phone, ip=ip, code=code)
+    else:  # the old shape the race test must catch: count, then write in another transaction
+        _check_otp_limits(phone=phone, ip=ip)
+        otp = _insert_otp(phone=phone, ip=ip, code=code)
+    # The code row is committed first: a gateway failure leaves an unusable code, never a
+    # code the person cannot receive but that counts as valid.
+    sms.provider().send(phone=phone, body=f"【惠券】您的验证码是 {code}，5 分钟内有效。请勿告诉他人。",
+                        idempotency_key=f"otp:{otp.pk}")
+
+
+@transaction.atomic(durable=True)
+def _record_otp(*, phone: str, ip: str | None, code: str) -> OtpCode:
+    # SQLite: BEGIN IMMEDIATE already holds the write lock. PostgreSQL: one transaction-scoped
+    # advisory lock per phone and per address, always in that order.
+    locks.advisory(f"otp-phone:{phone}")
+    if ip:
+        locks.advisory(f"otp-ip:{ip}")
+    _check_otp_limits(phone=phone, ip=ip)
+    return _insert_otp(phone=phone, ip=ip, code=code)
+
+
+def _check_otp_limits(*, phone: str, ip: str | None) -> None:
     now = clock.now()
     hour_ago = now - timedelta(hours=1)
     recent = OtpCode.objects.filter(phone=phone, created_at__gt=hour_ago)
@@ -45,14 +71,18 @@ def request_otp(*, phone: str, ip: str | None) -> None:
         raise RateLimited("该手机号获取验证码过于频繁，请一小时后再试")
     if ip and OtpCode.objects.filter(ip=ip, created_at__gt=hour_ago).count() >= OTP_PER_IP_PER_HOUR:
         raise RateLimited("当前网络获取验证码过于频繁，请稍后再试")
-    code = f"{secrets.randbelow(10**6):06d}"
-    with transaction.atomic():
-        otp = OtpCode.objects.create(phone=phone, ip=ip, code_hash=crypto.keyed_hash("otp", phone
-                                     + code), created_at=now, expires_at=now + OTP_TTL)
-    # The code row is committed first: a gateway failure leaves an unusable code, never a
-    # code the person cannot receive but that counts as valid.
-    sms.provider().send(phone=phone, body=f"【惠券】您的验证码是 {code}，5 分钟内有效。请勿告诉他人。",
-                        idempotency_key=f"otp:{otp.pk}")
+    if _between_count_and_insert is not None:
+        _between_count_and_insert()
+
+
+def _insert_otp(*, phone: str, ip: str | None, code: str) -> OtpCode:
+    now = clock.now()
+    return OtpCode.objects.create(phone=phone, ip=ip, code_hash=crypto.keyed_hash("otp", phone + code),
+                                  created_at=now, expires_at=now + OTP_TTL)
+
+
+# Test-only hook: runs between the limit counts and the insert (forced interleaving).
+_between_count_and_insert: Any = None
 
 
 @dataclass(frozen=True)

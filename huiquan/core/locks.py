@@ -6,6 +6,7 @@ and ``select_for_update`` is a no-op; on PostgreSQL these are real row locks.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -84,3 +85,15 @@ def lock_one(model: type[M], pk: int, *, no_key: bool = False) -> M:
     if pk not in rows:
         raise NotFound(f"要修改的记录不存在（{model._meta.verbose_name} {pk}）")
     return rows[pk]
+
+
+def advisory(name: str) -> None:
+    """A lock on a name (not a row) until the end of the caller's transaction: PostgreSQL's
+    transaction-scoped advisory lock, waiting at most the lock timeout, then ``Busy``. SQLite's
+    BEGIN IMMEDIATE already serializes every writing transaction, so nothing is done there.
+    Callers that take several take them in one fixed order."""
+    if connection.vendor != "postgresql":
+        return
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    with waiting_for_locks(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
