@@ -18,9 +18,8 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
 from huiquan.audit.services import record
-from huiquan.consumers import geofence
-from huiquan.consumers.geofence import LocationError
-from huiquan.core import clock
+from huiquan.core import clock, geo
+from huiquan.core.geo import LocationError
 from huiquan.core.locks import lock_one
 from huiquan.core.roles import Role, require_role
 from huiquan.core.tabular import Row
@@ -154,11 +153,11 @@ def save_application(*, merchant: Merchant, actor: Any, data: dict[str, Any],
         merchant.bank_account = account
     if data.get("lat") not in (None, "") or data.get("lng") not in (None, ""):
         try:
-            lat, lng, system = geofence.parse_point(data.get("lat"), data.get("lng"),
+            lat, lng, system = geo.parse_point(data.get("lat"), data.get("lng"),
                                                     data.get("coord_system") or "gcj02")
         except LocationError as exc:
             raise MerchantError(exc.message, code="LOCATION_INVALID") from exc
-        if not geofence.contains(checks.county_adcode(merchant.campaign), lat=lat, lng=lng,
+        if not geo.contains(checks.county_adcode(merchant.campaign), lat=lat, lng=lng,
                                  coord_system=system):
             raise OutsideCounty(f"经营地点不在{checks.county_name(merchant.campaign)}行政区域内"
                                 "（只有县域内商户可以参与，R-MER-2）")

@@ -14,9 +14,8 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from huiquan.campaigns.models import Campaign, Release
-from huiquan.consumers import geofence
 from huiquan.consumers.models import Consumer
-from huiquan.core import clock, sql
+from huiquan.core import clock, geo, sql
 from huiquan.core.converters import MAX_ID
 from huiquan.core.errors import Busy, DomainError
 from huiquan.vouchers import gate, paycode
@@ -152,7 +151,7 @@ _NOT_STORED = {"SOLD_OUT", "RELEASE_NOT_OPEN", "BUSY"}
 
 def claim_voucher(*, consumer: Consumer, release_id: int, lat: Any, lng: Any,
                   coord_system: Any, idempotency_key: str | None = None) -> Voucher:
-    """Claim one voucher of an open release for a verified person inside the geofence.
+    """Claim one voucher of an open release for a verified person inside the geo.
 
     One transaction: the remaining count is decremented only where still positive and the
     window open (conditional update), then the voucher is inserted under the unique constraint
@@ -191,11 +190,11 @@ def _claim(consumer: Consumer, release_id: int, lat: Any, lng: Any, coord_system
            key: str, body: dict[str, Any]) -> Voucher:
     if not consumer.is_verified:
         raise _refuse("NOT_VERIFIED", "请先完成实名认证（姓名 + 身份证号）", 403)
-    flat, flng, system = geofence.parse_point(lat, lng, coord_system)
+    flat, flng, system = geo.parse_point(lat, lng, coord_system)
     if release_id in _sold_out:  # remembered in this process: no database at all
         raise sold_out_refusal()
     release = _open_release(release_id)
-    if release.fence_adcode and not geofence.contains(release.fence_adcode, lat=flat, lng=flng,
+    if release.fence_adcode and not geo.contains(release.fence_adcode, lat=flat, lng=flng,
                                                        coord_system=system):
         area = release.fence_name or "活动区域"
         raise _refuse("OUTSIDE_GEOFENCE", f"您当前的位置不在{area}范围内：定位在{area}才能领取",
