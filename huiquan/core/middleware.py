@@ -22,7 +22,16 @@ def _refuse(request: HttpRequest, error: DomainError) -> HttpResponse:
         "Accept", ""
     ):
         return JsonResponse(error.as_dict(), status=error.status)
-    return render(request, "office/error.html", {"error": error}, status=error.status)
+    return render(request, error_page(request.path), {"error": error}, status=error.status)
+
+
+def error_page(path: str) -> str:
+    """The template of a refusal page: a surface's own (settings.HUIQUAN_ERROR_PAGES, by path
+    prefix: the office keeps its navigation) or core's plain page."""
+    for prefix, template in settings.HUIQUAN_ERROR_PAGES:
+        if path.startswith(prefix):
+            return str(template)
+    return "core/error.html"
 
 
 class ReadOnlyRoleMiddleware:
