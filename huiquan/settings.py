@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "huiquan.catalog",
     "huiquan.merchants",
     "huiquan.redemptions",
+    "huiquan.staff",
     "huiquan.office",
 ]
 

@@ -145,6 +145,13 @@ def _verify_otp(*, phone: str, code: str, role: str) -> Session | _WrongTry:
     return Session(user, consumer, raw)
 
 
+def revoke_api_tokens(*, user: Any) -> int:
+    """Revoke every live API token of ``user`` inside the caller's transaction (a staff account
+    switched off: huiquan.staff.services.disable_staff); how many were revoked."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=clock.now())
+
+
 def _count_wrong_try_unguarded(phone: str) -> None:
     """The old shape, kept only for the race test with the guards off: the count is read,
     changed in Python and written back in a transaction of its own, after the check."""

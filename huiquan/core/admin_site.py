@@ -1,8 +1,8 @@
 """The /admin/ site: only an active user holding the system admin role may use it.
 
 Django's own test (``is_staff``) is not enough: the flag is a second place a role could hide.
-The role decides; ``is_staff``/``is_superuser`` follow it on every save (core/admin.py). Kept apart
-from core/admin.py because Django builds the default site before it imports the admin modules.
+The role decides; ``is_staff``/``is_superuser`` follow it on every save (staff/admin.py). Kept apart
+from staff/admin.py because Django builds the default site before it imports the admin modules.
 """
 
 from __future__ import annotations

@@ -29,7 +29,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from huiquan.audit.services import record
-from huiquan.core import clock, identifiers
+from huiquan.consumers.services import revoke_api_tokens
+from huiquan.core import identifiers
 from huiquan.core.errors import DomainError, NotFound
 from huiquan.core.models import User
 from huiquan.core.roles import STAFF_ROLES, Role, require_role
@@ -141,7 +142,7 @@ def add_staff(*, username: str, role: str, display_name: str, organisation: str,
     """Create an office account with no password and return its set-password link (R-ROLE-1).
 
     One role per user; the system admin role also gets Django's staff and superuser flags, which
-    /admin/ needs (and only that role may open /admin/: huiquan.core.admin)."""
+    /admin/ needs (and only that role may open /admin/: huiquan.core.admin_site)."""
     _check_actor(actor, "新建后台账号")
     user = User(username=_username(username), role=_role(role),
                 display_name=_text(display_name, label="姓名", code="NAME_INVALID"),
@@ -194,10 +195,7 @@ def disable_staff(*, username: str, actor: Any = None) -> bool:
     user.is_active = False
     user.set_unusable_password()
     user.save(update_fields=["is_active", "password"])
-    from huiquan.consumers.models import ApiToken
-
-    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
-        revoked_at=clock.now())
+    revoked = revoke_api_tokens(user=user)
     record(actor=actor, action="staff.disable", obj_type="user", obj_id=user.pk,
            summary=f"停用后台账号 {user.username}", before=before,
            after={**snapshot(user), "tokens_revoked": revoked, **_via()})
