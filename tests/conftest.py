@@ -49,9 +49,9 @@ def clock() -> TestClock:
 
 @pytest.fixture
 def campaign(db):  # type: ignore[no-untyped-def]
-    from huiquan.campaigns.services import load_campaign
+    from huiquan.catalog.services import load_campaign_file
 
-    return load_campaign(path=CAMPAIGN_FILE).campaign
+    return load_campaign_file(path=CAMPAIGN_FILE).campaign
 
 
 @pytest.fixture

@@ -73,12 +73,15 @@ class LoadResult:
 
 
 @transaction.atomic(durable=True)
-def load_campaign(*, path: Path, actor: Any = None) -> LoadResult:
+def load_campaign(*, path: Path, actor: Any = None,
+                  also: Callable[[Campaign], list[str]] | None = None) -> LoadResult:
     """Create the campaign from its file, or bring an existing one up to date.
 
     Loading the same file twice changes nothing. Committed amounts of an existing source and
     the schedule of a period that has started are never rewritten by a file: that would
-    rewrite history; the file's author is told so.
+    rewrite history; the file's author is told so. ``also``: what an app above campaigns
+    derives from the file in the same transaction (the catalogue's kinds:
+    ``catalog.services.load_campaign_file``); the changes it reports join the audit entry.
     """
     definition, sha = read_campaign_file(path)
     campaign = Campaign.objects.filter(slug=definition.campaign.slug).first()
@@ -107,10 +110,8 @@ def load_campaign(*, path: Path, actor: Any = None) -> LoadResult:
     result = LoadResult(campaign, created)
     _load_sources(campaign, definition, result)
     _load_periods(campaign, definition, result)
-    from huiquan.catalog.services import sync_kinds  # annex 2 kinds become catalogue rows
-
-    if made := sync_kinds(campaign=campaign):
-        result.changes.append(f"商品目录新增 {made} 个品类")
+    if also is not None:
+        result.changes += also(campaign)
     record(actor=actor, action="campaign.load", obj_type="campaign", obj_id=campaign.pk,
            summary=f"载入活动文件 {path.name}（{'新建' if created else '更新'}）",
            before=before, after={"sha256": sha, "changes": result.changes})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.db import transaction
@@ -10,6 +11,7 @@ from django.db.models import Max
 from stdnum import ean
 
 from huiquan.audit.services import record
+from huiquan.campaigns.services import LoadResult, load_campaign
 from huiquan.catalog.errors import CatalogError, GtinInvalid
 from huiquan.catalog.models import CatalogVersion, Kind, LabelType, Product
 from huiquan.core import clock, identifiers
@@ -56,6 +58,16 @@ def sync_kinds(*, campaign: Any) -> int:
             )
             created += made
     return created
+
+
+def load_campaign_file(*, path: Path, actor: Any = None) -> LoadResult:
+    """Load a campaign file (campaigns.services.load_campaign) and, in the same transaction,
+    make the catalogue kinds of its categories (annex 2): the one way to load a campaign."""
+    def kinds(campaign: Any) -> list[str]:
+        made = sync_kinds(campaign=campaign)
+        return [f"商品目录新增 {made} 个品类"] if made else []
+
+    return load_campaign(path=path, actor=actor, also=kinds)
 
 
 def _new_version(campaign: Any, actor: Any, summary: str, changes: list[dict[str, Any]]
