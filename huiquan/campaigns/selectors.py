@@ -10,9 +10,16 @@ from typing import Any
 from django.db.models import Sum
 
 from huiquan.campaigns.models import Campaign, FundingSource, Period, Release
-from huiquan.core import clock
+from huiquan.core import clock, sql
 from huiquan.core.money import format_yuan
 from huiquan.ledger.models import AccountKind, Posting, TxKind
+
+
+def funding_sources(campaign: Any) -> list[FundingSource]:
+    """A campaign's funding sources (instance or id) in funding order: the ledger takes money
+    from them in this order (ledger.services.transfer, sweep)."""
+    sources = sql.load(FundingSource, "campaign_id = %s", [getattr(campaign, "pk", campaign)])
+    return sorted(sources, key=lambda s: (s.order, s.pk))
 
 
 def current_campaign() -> Campaign | None:

@@ -37,8 +37,14 @@ from huiquan.core.locks import as_busy, lock_one
 from huiquan.core.money import MAX_FEN, format_yuan
 from huiquan.core.roles import Role, require_role
 from huiquan.ledger.models import AccountKind, TxKind
-from huiquan.ledger.services import (
+from huiquan.ledger.scopes import (
+    CAMPAIGN_POOL,
+    FUNDING_SOURCE,
     Scope,
+    period_pool,
+    release_pool,
+)
+from huiquan.ledger.services import (
     account_for,
     guards_enabled,
     post,
@@ -50,16 +56,6 @@ log = logging.getLogger(__name__)
 
 # Test-only hook: runs after the naive (unguarded) funds check, before the write.
 _after_unguarded_check: Callable[[], None] | None = None
-
-CAMPAIGN_POOL = Scope(AccountKind.CAMPAIGN_POOL)
-
-
-def _period_pool(period: Period) -> Scope:
-    return Scope(AccountKind.PERIOD_POOL, period=period)
-
-
-def _release_pool(release: Release) -> Scope:
-    return Scope(AccountKind.RELEASE_POOL, release=release)
 
 
 # --- loading the campaign file ----------------------------------------------------------------
@@ -180,14 +176,14 @@ def _load_periods(campaign: Campaign, d: CampaignDef, result: LoadResult) -> Non
 
 
 def _received(source: FundingSource) -> int:
-    acc = account_for(campaign=source.campaign, scope=Scope(AccountKind.FUNDING_SOURCE),
+    acc = account_for(campaign=source.campaign, scope=FUNDING_SOURCE,
                       source=source)
     return -acc.balance_fen
 
 
 def _book_receipt(*, campaign: Campaign, source: FundingSource, amount: int, actor: Any,
                   reference: str, memo: str) -> None:
-    src = account_for(campaign=campaign, scope=Scope(AccountKind.FUNDING_SOURCE), source=source)
+    src = account_for(campaign=campaign, scope=FUNDING_SOURCE, source=source)
     pool = account_for(campaign=campaign, scope=CAMPAIGN_POOL, source=source)
     tx = post(campaign=campaign, kind=TxKind.RECEIVE_FUNDS, lines=[(src, -amount), (pool, amount)],
               memo=memo, actor=actor, reference=reference)
@@ -320,13 +316,14 @@ def _fund_release(release: Release, amount: int, actor: Any) -> None:
     in_period = selectors.pool_total(campaign, AccountKind.PERIOD_POOL, period=period)
     if in_period < amount:
         transfer(campaign=campaign, kind=TxKind.FUND_PERIOD, source_scope=CAMPAIGN_POOL,
-                 dest_scope=_period_pool(period), amount=amount - in_period, actor=actor,
-                 period=period, memo=f"分配至{period}",
+                 dest_scope=period_pool(period), amount=amount - in_period, actor=actor,
+                 sources=selectors.funding_sources(campaign), period=period, memo=f"分配至{period}",
                  shortfall_message=lambda need, avail: _shortfall_message(
                      campaign, amount, in_period + sum(avail.values())))
-    transfer(campaign=campaign, kind=TxKind.FUND_RELEASE, source_scope=_period_pool(period),
-             dest_scope=_release_pool(release), amount=amount, actor=actor, period=period,
-             release=release, memo=f"{release} 投放")
+    transfer(campaign=campaign, kind=TxKind.FUND_RELEASE, source_scope=period_pool(period),
+             dest_scope=release_pool(release), amount=amount, actor=actor, period=period,
+             sources=selectors.funding_sources(campaign), release=release,
+             memo=f"{release} 投放")
 
 
 # --- money coming back -------------------------------------------------------------------------
@@ -343,7 +340,7 @@ def pool_open_for_returns(release: Release) -> Scope:
     balance meanwhile); each period looked at is locked here (FOR NO KEY UPDATE), so carry-over,
     which updates that row first, cannot run between this choice and the caller's posting."""
     if release.returned_at is None:
-        return _release_pool(release)
+        return release_pool(release)
     period = lock_one(Period, release.period_id, no_key=True)
     while period.carried_over_at is not None:
         following = (Period.objects.filter(campaign_id=period.campaign_id,
@@ -352,7 +349,7 @@ def pool_open_for_returns(release: Release) -> Scope:
         if following is None:
             return CAMPAIGN_POOL
         period = lock_one(Period, following, no_key=True)
-    return _period_pool(period)
+    return period_pool(period)
 
 
 # --- transitions driven by time ---------------------------------------------------------------
@@ -367,8 +364,9 @@ def _return_release(release: Release, now: Any) -> int | None:
                                   ).update(returned_at=now):
         return None
     tx = sweep(campaign=release.period.campaign, kind=TxKind.RELEASE_RETURN,
-               source_scope=_release_pool(release), dest_scope=_period_pool(release.period),
-               period=release.period, release=release, dedupe_key=f"release-return:{release.pk}",
+               source_scope=release_pool(release), dest_scope=period_pool(release.period),
+               sources=selectors.funding_sources(release.period.campaign), period=release.period,
+               release=release, dedupe_key=f"release-return:{release.pk}",
                memo=f"{release} 到期，余额退回{release.period}")
     amount = sum(p.amount_fen for p in tx.postings.all() if p.amount_fen > 0) if tx else 0
     record(actor=None, action="release.return", obj_type="release", obj_id=release.pk,
@@ -424,9 +422,10 @@ def _carry_over(period: Period, now: Any) -> int | None:
     nxt = period.campaign.periods.filter(number=period.number + 1).first()
     where = str(nxt) if nxt is not None else "活动资金池（无下一周期）"
     tx = sweep(campaign=period.campaign, kind=TxKind.CARRY_OVER,
-               source_scope=_period_pool(period),
-               dest_scope=_period_pool(nxt) if nxt is not None else CAMPAIGN_POOL,
-               period=nxt or period, dedupe_key=f"carry-over:{period.pk}",
+               source_scope=period_pool(period),
+               dest_scope=period_pool(nxt) if nxt is not None else CAMPAIGN_POOL,
+               sources=selectors.funding_sources(period.campaign), period=nxt or period,
+               dedupe_key=f"carry-over:{period.pk}",
                memo=f"{period} 结余结转至{where}")
     amount = sum(p.amount_fen for p in tx.postings.all() if p.amount_fen > 0) if tx else 0
     record(actor=None, action="period.carry_over", obj_type="period", obj_id=period.pk,

@@ -17,13 +17,11 @@ database's write lock from its start, so two writers never hold rows the other w
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
-from huiquan.campaigns.models import FundingSource
 from huiquan.core import clock, sql
 from huiquan.core.locks import waiting_for_locks
 from huiquan.core.money import format_yuan
@@ -35,6 +33,7 @@ from huiquan.ledger.models import (
     LedgerTransaction,
     Posting,
 )
+from huiquan.ledger.scopes import Scope
 
 # Test-only hook called between reading balances and writing them (forced interleaving).
 _between_check_and_write: Callable[[], None] | None = None
@@ -47,27 +46,6 @@ def guards_enabled() -> bool:
     return not getattr(settings, "HUIQUAN_UNSAFE_DISABLE_GUARDS", False)
 
 
-@dataclass(frozen=True)
-class Scope:
-    """Which pool: a kind plus what it belongs to. One account per funding source."""
-
-    kind: str
-    period: Any = None
-    release: Any = None
-    party: str = ""
-
-    def code_for(self, source: Any) -> str:
-        parts = [self.kind]
-        if self.period is not None:
-            parts.append(f"p{self.period.number}")
-        if self.release is not None:
-            parts.append(f"r{self.release.pk}")
-        if self.party:
-            parts.append(self.party)
-        parts.append(source.code)
-        return ":".join(parts)
-
-
 def _pk(obj: Any) -> Any:
     """A campaign, period or release given as an instance or as its id (the till's hot path
     passes ids and saves loading the campaign's configuration)."""
@@ -77,12 +55,6 @@ def _pk(obj: Any) -> Any:
 # The ledger's own reads and balance moves are plain SQL (huiquan.core.sql): every redemption
 # makes about a dozen of them inside the write transaction, and the ORM's query building cost
 # more than the statements (bench/RESULTS.md). Inserts of transactions and postings use the ORM.
-
-
-def funding_sources(campaign: Any) -> list[FundingSource]:
-    """A campaign's funding sources in funding order: money is taken from them in this order."""
-    sources = sql.load(FundingSource, "campaign_id = %s", [_pk(campaign)])
-    return sorted(sources, key=lambda s: (s.order, s.pk))
 
 
 def account_for(*, campaign: Any, scope: Scope, source: Any) -> Account:
@@ -188,27 +160,19 @@ def post(*, campaign: Any, kind: str, lines: Sequence[tuple[Account, int]], memo
     return tx
 
 
-def balances(*, campaign: Any, scope: Scope) -> dict[Any, int]:
-    sources = funding_sources(campaign)
-    out: dict[Any, int] = {}
-    for source in sources:
-        acc = Account.objects.filter(campaign_id=_pk(campaign), code=scope.code_for(source)).first()
-        out[source] = acc.balance_fen if acc else 0
-    return out
-
-
 def transfer(*, campaign: Any, kind: str, source_scope: Scope, dest_scope: Scope, amount: int,
-             memo: str = "", actor: Any = None, dedupe_key: str | None = None,
+             sources: Sequence[Any], memo: str = "", actor: Any = None, dedupe_key: str | None = None,
              period: Any = None, release: Any = None, only_source: Any = None,
              shortfall_message: Callable[[int, dict[Any, int]], str] | None = None,
              reference: str = "") -> LedgerTransaction:
     """Move ``amount`` fen from one pool to another, taking from funding sources in order.
 
-    Refuses (InsufficientFunds, nothing written) when the source pool holds less.
+    ``sources``: the campaign's funding sources in funding order (campaigns.selectors.
+    funding_sources; the ledger does not read campaigns' tables). Refuses (InsufficientFunds,
+    nothing written) when the source pool holds less.
     """
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise LedgerError("转移金额必须是正整数（分）")
-    sources = funding_sources(campaign)
     if only_source is not None:
         sources = [s for s in sources if s.pk == only_source.pk]
     from_accounts = accounts_for(campaign=campaign, scope=source_scope, sources=sources,
@@ -243,11 +207,12 @@ def transfer(*, campaign: Any, kind: str, source_scope: Scope, dest_scope: Scope
                 locked=not _posting_order_locks)
 
 
-def sweep(*, campaign: Any, kind: str, source_scope: Scope, dest_scope: Scope, memo: str = "",
-          actor: Any = None, dedupe_key: str | None = None, period: Any = None,
+def sweep(*, campaign: Any, kind: str, source_scope: Scope, dest_scope: Scope,
+          sources: Sequence[Any], memo: str = "", actor: Any = None,
+          dedupe_key: str | None = None, period: Any = None,
           release: Any = None) -> LedgerTransaction | None:
-    """Move everything a pool holds to another pool, source by source. None when empty."""
-    sources = funding_sources(campaign)
+    """Move everything a pool holds to another pool, source by source (``sources`` as for
+    ``transfer``). None when empty."""
     from_accounts = accounts_for(campaign=campaign, scope=source_scope, sources=sources,
                                  lock=True, also=dest_scope)
     full = [(s, acc) for s, acc in zip(sources, from_accounts, strict=True) if acc.balance_fen > 0]
@@ -264,11 +229,8 @@ def sweep(*, campaign: Any, kind: str, source_scope: Scope, dest_scope: Scope, m
 
 __all__ = [
     "AccountKind",
-    "Scope",
     "account_for",
     "accounts_for",
-    "balances",
-    "funding_sources",
     "lock_accounts",
     "post",
     "sweep",

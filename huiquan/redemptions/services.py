@@ -32,16 +32,23 @@ from django.db import IntegrityError, transaction
 
 from huiquan.audit.services import record
 from huiquan.campaigns.models import Release
+from huiquan.campaigns.selectors import funding_sources
 from huiquan.campaigns.services import pool_open_for_returns
 from huiquan.core import clock, faults, sql
 from huiquan.core.locks import lock_one, locked
 from huiquan.core.money import format_yuan
 from huiquan.ledger.errors import InsufficientFunds
 from huiquan.ledger.models import AccountKind, TxKind
-from huiquan.ledger.services import (
+from huiquan.ledger.scopes import (
     Scope,
+    clawback_receivable,
+    paid_out,
+    payable,
+    release_pool,
+    reserved,
+)
+from huiquan.ledger.services import (
     accounts_for,
-    funding_sources,
     guards_enabled,
     post,
     transfer,
@@ -76,26 +83,6 @@ from huiquan.vouchers.models import Voucher
 from huiquan.vouchers.selectors import voucher_by_id
 
 logger = logging.getLogger("huiquan.payments")
-
-def release_pool(release: Release) -> Scope:
-    return Scope(AccountKind.RELEASE_POOL, release=release)
-
-
-def reserved(release: Release) -> Scope:
-    return Scope(AccountKind.RESERVED, release=release)
-
-
-def payable(merchant_id: int) -> Scope:
-    return Scope(AccountKind.MERCHANT_PAYABLE, party=f"m{merchant_id}")
-
-
-def paid_out(merchant_id: int) -> Scope:
-    return Scope(AccountKind.PAID_OUT, party=f"m{merchant_id}")
-
-
-def clawback_receivable(merchant_id: int) -> Scope:
-    return Scope(AccountKind.CLAWBACK_RECEIVABLE, party=f"m{merchant_id}")
-
 
 def _sources(campaign: Any) -> dict[str, Any]:
     return {str(s.pk): s for s in funding_sources(campaign)}
@@ -293,6 +280,7 @@ def _reserve(*, actor: Any, voucher_id: int, quote: pricing.Quote, key: str,
     try:
         tx = transfer(campaign=campaign, kind=TxKind.RESERVE, source_scope=release_pool(release),
                       dest_scope=reserved(release), amount=quote.subsidy_fen, release=release,
+                      sources=funding_sources(campaign),
                       period=release.period_id, dedupe_key=f"reserve:{redemption.pk}",
                       reference=f"redemption:{redemption.pk}",
                       memo=f"核销 #{redemption.pk} 预占补贴")
