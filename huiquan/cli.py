@@ -187,7 +187,7 @@ def cmd_campaign_show(args: argparse.Namespace) -> int:
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
     _setup()
-    from huiquan.ledger.selectors import reconcile
+    from huiquan.reconcile import reconcile
 
     try:
         c = _campaign(args.slug)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import QuerySet
 
 from huiquan.campaigns.models import Campaign, FundingSource, Period, Release
 from huiquan.core import clock, sql
 from huiquan.core.money import format_yuan
-from huiquan.ledger.models import AccountKind, Posting, TxKind
+from huiquan.ledger.models import AccountKind, TxKind
+from huiquan.ledger.selectors import pool_total, posted_by_source, posted_fen
 
 
 def funding_sources(campaign: Any) -> list[FundingSource]:
@@ -20,6 +20,10 @@ def funding_sources(campaign: Any) -> list[FundingSource]:
     from them in this order (ledger.services.transfer, sweep)."""
     sources = sql.load(FundingSource, "campaign_id = %s", [getattr(campaign, "pk", campaign)])
     return sorted(sources, key=lambda s: (s.order, s.pk))
+
+
+def releases_of(campaign: Any) -> QuerySet[Release]:
+    return Release.objects.filter(period__campaign=campaign)
 
 
 def current_campaign() -> Campaign | None:
@@ -56,35 +60,19 @@ def release_state(release: Release, now: datetime | None = None) -> str:
 # --- money from the ledger ------------------------------------------------------------------
 
 
-def _sum(qs: Any) -> int:
-    return int(qs.aggregate(s=Sum("amount_fen"))["s"] or 0)
-
-
-def pool_total(campaign: Campaign, kind: str, **filters: Any) -> int:
-    return int(
-        campaign.accounts.filter(kind=kind, **filters).aggregate(s=Sum("balance_fen"))["s"] or 0
-    )
-
-
 def release_balance(release: Release) -> int:
     return pool_total(release.period.campaign, AccountKind.RELEASE_POOL, release=release)
 
 
 def redeemed_fen(release: Release) -> int:
     """核券金额 of a release: subsidy booked to merchants, net of returns before settlement."""
-    return _sum(
-        Posting.objects.filter(
-            transaction__release=release,
-            account__kind=AccountKind.MERCHANT_PAYABLE,
-            transaction__kind__in=[TxKind.REDEEM, TxKind.RETURN_BEFORE_SETTLEMENT],
-        )
-    )
+    return posted_fen(release=release, account_kind=AccountKind.MERCHANT_PAYABLE,
+                      tx_kinds=[TxKind.REDEEM, TxKind.RETURN_BEFORE_SETTLEMENT])
 
 
 def funded_fen(release: Release) -> int:
-    return _sum(Posting.objects.filter(transaction__release=release,
-                                       transaction__kind=TxKind.FUND_RELEASE,
-                                       account__kind=AccountKind.RELEASE_POOL))
+    return posted_fen(release=release, account_kind=AccountKind.RELEASE_POOL,
+                      tx_kinds=[TxKind.FUND_RELEASE])
 
 
 def releasable_fen(campaign: Campaign, period: Period) -> int:
@@ -118,11 +106,7 @@ class SourceFunds:
 
 def funds_by_source(campaign: Campaign) -> list[SourceFunds]:
     """Committed/received/released/redeemed/settled per funding source, from postings."""
-    rows: dict[tuple[int, str, str], int] = defaultdict(int)
-    for r in (Posting.objects.filter(account__campaign=campaign)
-              .values("account__source_id", "account__kind", "transaction__kind")
-              .annotate(total=Sum("amount_fen"))):
-        rows[(r["account__source_id"], r["account__kind"], r["transaction__kind"])] += r["total"]
+    rows = posted_by_source(campaign)
     out = []
     for s in campaign.funding_sources.order_by("order", "pk"):
         def g(kind: str, tx: str, sid: int = s.pk) -> int:

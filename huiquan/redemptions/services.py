@@ -38,7 +38,7 @@ from huiquan.core import clock, faults, sql
 from huiquan.core.locks import lock_one, locked
 from huiquan.core.money import format_yuan
 from huiquan.ledger.errors import InsufficientFunds
-from huiquan.ledger.models import AccountKind, TxKind
+from huiquan.ledger.models import TxKind
 from huiquan.ledger.scopes import (
     Scope,
     clawback_receivable,
@@ -47,6 +47,7 @@ from huiquan.ledger.scopes import (
     release_pool,
     reserved,
 )
+from huiquan.ledger.selectors import release_pool_fen
 from huiquan.ledger.services import (
     accounts_for,
     guards_enabled,
@@ -172,21 +173,10 @@ def _pool_exhausted(quote: pricing.Quote) -> PoolExhausted:
 
 
 # Under the write lock (_reserve): the same facts, read again.
-_POOL_SQL = (
-    "SELECT COALESCE(SUM(balance_fen), 0) FROM ledger_account WHERE release_id = %s AND kind = %s"
-)
 _LIVE_SQL = (
     "SELECT 1 FROM redemptions_redemption WHERE consumer_id = %s AND campaign_id = %s "
     "AND state IN (%s, %s)"
 )
-
-
-def _pool_left(release_id: int) -> int:
-    """What the release's pool holds, read without locking its accounts: on PostgreSQL another
-    till may take the money before the ledger locks them, so only a refusal is decided from
-    this; the ledger's locked read and conditional update decide the grant (invariant 5)."""
-    row = sql.fetch_one(_POOL_SQL, [release_id, AccountKind.RELEASE_POOL])
-    return int(row[0]) if row else 0
 
 
 def _precheck(till: Till, scan: scanning.Scan, quote: pricing.Quote) -> None:
@@ -250,7 +240,10 @@ def _reserve(*, actor: Any, voucher_id: int, quote: pricing.Quote, key: str,
         raise refusal
     if sql.fetch_one(_LIVE_SQL, [voucher.consumer_id, voucher.campaign_id, *LIVE_STATES]):
         raise _redeemed_already()
-    if guards_enabled() and _pool_left(voucher.release_id) < quote.subsidy_fen:
+    # The pool read without locking its accounts: on PostgreSQL another till may take the money
+    # before the ledger locks them, so only a refusal is decided from it; the ledger's locked
+    # read and conditional update decide the grant (invariant 5).
+    if guards_enabled() and release_pool_fen(voucher.release_id) < quote.subsidy_fen:
         raise _pool_exhausted(quote)  # short: refuse before writing anything
     release = sql.load(Release, "id = %s", [voucher.release_id])[0]
     campaign = voucher.campaign_id  # the ledger takes ids: no need to load the campaign

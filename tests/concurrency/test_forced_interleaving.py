@@ -14,7 +14,7 @@ from huiquan.ledger import services as ledger
 from huiquan.ledger.errors import InsufficientFunds
 from huiquan.ledger.models import AccountKind, TxKind
 from huiquan.ledger.scopes import Scope
-from huiquan.ledger.selectors import reconcile
+from huiquan.reconcile import reconcile
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
 

@@ -10,8 +10,8 @@ from huiquan.cli import main as cli
 from huiquan.ledger.errors import AlreadyPosted, InsufficientFunds, LedgerError
 from huiquan.ledger.models import Account, AccountKind, LedgerTransaction, Posting, TxKind
 from huiquan.ledger.scopes import Scope
-from huiquan.ledger.selectors import reconcile
 from huiquan.ledger.services import account_for, post, transfer
+from huiquan.reconcile import reconcile
 
 pytestmark = pytest.mark.django_db
 POOL = Scope(AccountKind.CAMPAIGN_POOL)

@@ -13,7 +13,7 @@ import pytest
 
 from huiquan.audit.models import AuditEntry
 from huiquan.core import clock as core_clock
-from huiquan.ledger.selectors import reconcile
+from huiquan.reconcile import reconcile
 from huiquan.redemptions.models import GoodsReturn, Redemption, RedemptionState, SandboxPayment
 from huiquan.redemptions.payments import PaymentResult, SandboxPaymentProvider
 from huiquan.redemptions.services import resolve_pending, return_goods

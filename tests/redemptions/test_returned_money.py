@@ -17,8 +17,8 @@ from huiquan.campaigns.services import _carry_over, perform_due_transitions
 from huiquan.core import clock as clock_module
 from huiquan.ledger.models import AccountKind, TxKind
 from huiquan.ledger.scopes import Scope
-from huiquan.ledger.selectors import reconcile
 from huiquan.ledger.services import transfer
+from huiquan.reconcile import reconcile
 from huiquan.redemptions import payments
 from huiquan.redemptions import services as till
 from tests.merchant_fixtures import aircon, redeem_at
