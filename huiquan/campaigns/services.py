@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from huiquan.campaigns.errors import (
     ReleaseNotConfirmable,
 )
 from huiquan.campaigns.models import Campaign, FundingSource, Period, Release
-from huiquan.core import clock
+from huiquan.core import clock, sql
 from huiquan.core.locks import as_busy, lock_one
 from huiquan.core.money import MAX_FEN, format_yuan
 from huiquan.core.roles import Role, require_role
@@ -479,3 +480,29 @@ def perform_due_transitions(*, campaign: Campaign) -> list[str]:
         if carried is not None:
             done.append(f"{period} 结转 {format_yuan(carried)} 元")
     return done
+
+
+# --- the claim's decrement (invariant 4) ----------------------------------------------------
+
+# Invariant 4's guard: one voucher only while one is left and the window is open.
+_TAKE_ONE_SQL = (
+    "UPDATE campaigns_release SET remaining_count = remaining_count - 1 "
+    "WHERE id = %s AND remaining_count > 0 AND opens_at <= %s AND expires_at > %s "
+    "AND confirmed_at IS NOT NULL AND cancelled_at IS NULL"
+)
+
+
+def take_one_voucher(*, release_id: int, now: datetime,
+                     naive_remaining: int | None = None) -> bool:
+    """Take one voucher from the release's remaining count inside the caller's transaction
+    (vouchers.services.claim_voucher); False when none is left or the window is closed. A
+    conditional update in plain SQL: it is the last statement of every claim, and the release
+    row's lock is held from here to COMMIT only. With the guards off (race tests) the naive
+    shape: write ``naive_remaining - 1``, read earlier by the caller."""
+    if guards_enabled():
+        return sql.execute(_TAKE_ONE_SQL, [release_id, sql.db_time(now), sql.db_time(now)]) > 0
+    # built only here: inside the write lock every microsecond is queued for
+    window = Release.objects.filter(pk=release_id, opens_at__lte=now, expires_at__gt=now,
+                                    confirmed_at__isnull=False, cancelled_at__isnull=True)
+    current = naive_remaining or 0
+    return bool(window.update(remaining_count=max(current - 1, 0))) if current > 0 else False

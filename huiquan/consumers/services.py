@@ -18,7 +18,7 @@ from huiquan.consumers import crypto, privacy, sms
 from huiquan.consumers.errors import AuthError, IdentityError, RateLimited
 from huiquan.consumers.identity import clean_name, normalise_phone, validate_id_number
 from huiquan.consumers.models import ApiToken, Consumer, IdentityConsent, OtpCode
-from huiquan.core import clock, identifiers, sql
+from huiquan.core import clock, identifiers, memo, sql
 from huiquan.core.models import User
 from huiquan.core.roles import Role
 
@@ -210,7 +210,7 @@ def verify_otp(*, phone: str, code: str, role: str = Role.CONSUMER) -> Session:
 # changes when they verify). A revoked token or deactivated user is honoured again at most
 # TOKEN_CACHE_SECONDS later.
 TOKEN_CACHE_SECONDS = 10.0
-_token_cache: dict[str, tuple[float, Any, Any]] = {}
+_token_cache = memo.new_dict("consumers.api_tokens")
 
 
 def _cached_user(key: str) -> User | None:

@@ -5,18 +5,21 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import time
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
-from huiquan.campaigns.models import Campaign, Release
+from huiquan.campaigns.selectors import (
+    ReleaseView,
+    claim_release,
+    open_releases,
+    remaining_count,
+)
+from huiquan.campaigns.services import take_one_voucher
 from huiquan.consumers.models import Consumer
-from huiquan.core import clock, geo, sql
-from huiquan.core.converters import MAX_ID
+from huiquan.core import clock, geo, memo, sql
 from huiquan.core.errors import Busy, DomainError
 from huiquan.vouchers import gate, paycode
 from huiquan.vouchers.errors import ClaimRefused
@@ -37,36 +40,17 @@ def sold_out_refusal() -> ClaimRefused:
     return _refuse("SOLD_OUT", "本批次的券已经抢完了，下周五 10:00 再来")
 
 
-@dataclass(frozen=True)
-class ReleaseView:
-    """What the claim path needs of a release, read in one light query (no JSON blobs)."""
-
-    pk: int
-    campaign_id: int
-    opens_at: datetime
-    expires_at: datetime
-    confirmed_at: datetime | None
-    cancelled_at: datetime | None
-    remaining_count: int
-    fence_adcode: str | None
-    fence_name: str | None
-
-
-# The two reads every claim makes, as plain SQL: on the release-day path the ORM's query
-# building cost more than the queries (bench/RESULTS.md). Same tables, same meaning.
-_RELEASE_SQL = (
-    "SELECT r.id, p.campaign_id, r.opens_at, r.expires_at, r.confirmed_at, r.cancelled_at, "
-    "r.remaining_count FROM campaigns_release r JOIN campaigns_period p ON p.id = r.period_id "
-    "WHERE r.id = %s"
-)
+# The claim's own read of the person's vouchers, as plain SQL: on the release-day path the ORM's
+# query building cost more than the queries (bench/RESULTS.md). The release is read by
+# campaigns.selectors.claim_release.
 _LIMITS_SQL = (
     "SELECT release_id, used_at, valid_until FROM vouchers_voucher "
     "WHERE consumer_id = %s AND campaign_id = %s"
 )
 
 
-# The claim's two writes. The conditional UPDATE is invariant 4's guard: it takes one voucher
-# only while one is left and the window is open.
+# The claim's two writes: this insert, and campaigns.services.take_one_voucher, invariant 4's
+# guard (a conditional UPDATE: one voucher only while one is left and the window is open).
 # A handle already taken (vouchers.paycode: random, 8 digits) inserts nothing and is redrawn;
 # any other clash, (consumer, release) above all, still raises.
 _INSERT_VOUCHER_SQL = (
@@ -75,44 +59,10 @@ _INSERT_VOUCHER_SQL = (
     "VALUES (%s, %s, %s, %s, %s, NULL, %s, %s, %s) "
     "ON CONFLICT (paycode_handle) DO NOTHING RETURNING id"
 )
-_TAKE_ONE_SQL = (
-    "UPDATE campaigns_release SET remaining_count = remaining_count - 1 "
-    "WHERE id = %s AND remaining_count > 0 AND opens_at <= %s AND expires_at > %s "
-    "AND confirmed_at IS NOT NULL AND cancelled_at IS NULL"
-)
-
-
-# The current campaign and its claim fence, re-read at most every few seconds per process (a new
-# campaign file is loaded once a season; a release is read on every claim).
-CAMPAIGN_CACHE_SECONDS = 5.0
-_campaign_cache: dict[str, tuple[float, int, str | None, str | None]] = {}
-
-
-def _current_campaign_fence() -> tuple[int, str | None, str | None] | None:
-    cached = _campaign_cache.get("current")
-    if cached is not None and time.monotonic() - cached[0] < CAMPAIGN_CACHE_SECONDS:
-        return cached[1], cached[2], cached[3]
-    rows = list(Campaign.objects.order_by("-pk").values_list(
-        "pk", "config__geofences__claim__adcode", "config__geofences__claim__name")[:1])
-    if not rows:
-        return None
-    _campaign_cache["current"] = (time.monotonic(), *rows[0])
-    return rows[0]
-
-
 def _open_release(release_id: int) -> ReleaseView:
-    current = _current_campaign_fence()
-    rows = (sql.fetch(_RELEASE_SQL, [release_id], times=(2, 3, 4, 5))
-            if 0 < release_id <= MAX_ID else [])  # above 2^63 the driver itself would fail
-    row = rows[0] if rows and current is not None and rows[0][1] == current[0] else None
-    if row is None:
+    release = claim_release(release_id)
+    if release is None:
         raise _refuse("RELEASE_NOT_FOUND", "没有这个发放批次（或不属于当前活动）", 404)
-    assert current is not None
-    pk, campaign_id, opens_at, expires_at, confirmed_at, cancelled_at, remaining = row
-    release = ReleaseView(pk=pk, campaign_id=campaign_id, opens_at=opens_at,
-                          expires_at=expires_at, confirmed_at=confirmed_at,
-                          cancelled_at=cancelled_at, remaining_count=remaining,
-                          fence_adcode=current[1], fence_name=current[2])
     now = clock.now()
     if release.cancelled_at is not None or release.confirmed_at is None:
         raise _refuse("RELEASE_NOT_OPEN", "本批次没有发放")
@@ -138,7 +88,7 @@ def _check_limits(consumer: Consumer, release: ReleaseView) -> None:
 
 
 # Releases this process has seen sold out (the sold-out crowd's fast path).
-_sold_out: set[int] = set()
+_sold_out = memo.new_set("vouchers.sold_out")
 
 
 class _Replayed(Exception):
@@ -208,12 +158,12 @@ def _claim(consumer: Consumer, release_id: int, lat: Any, lng: Any, coord_system
     _check_limits(consumer, release)
     admitted = False
     if gate.enabled():
-        if not gate.admit(release, lambda: Release.objects.get(pk=release.pk).remaining_count):
+        if not gate.admit(release, lambda: remaining_count(release.pk)):
             raise sold_out_refusal()
         admitted = True
     naive_remaining = None
     if not _guarded():  # the naive shape race tests must catch: read now, write later
-        naive_remaining = Release.objects.get(pk=release.pk).remaining_count
+        naive_remaining = remaining_count(release.pk)
         if _between_read_and_write is not None:
             _between_read_and_write()
     try:
@@ -269,16 +219,7 @@ def _claim_in_transaction(consumer: Consumer, release: ReleaseView, key: str,
     # The release row is the one every claim touches: take it last, so on PostgreSQL its row
     # lock is held only from here to COMMIT. No count left (or the window closed meanwhile):
     # everything above rolls back.
-    if _guarded():
-        with connection.cursor() as cursor:
-            cursor.execute(_TAKE_ONE_SQL, [release.pk, sql.db_time(now), sql.db_time(now)])
-            taken = cursor.rowcount
-    else:  # built only here: inside the write lock every microsecond is queued for
-        window = Release.objects.filter(pk=release.pk, opens_at__lte=now, expires_at__gt=now,
-                                        confirmed_at__isnull=False, cancelled_at__isnull=True)
-        current = naive_remaining or 0
-        taken = window.update(remaining_count=max(current - 1, 0)) if current > 0 else 0
-    if not taken:
+    if not take_one_voucher(release_id=release.pk, now=now, naive_remaining=naive_remaining):
         raise sold_out_refusal()
     return voucher
 
@@ -328,7 +269,5 @@ def sync_gate() -> None:
     """Re-copy open releases' remaining counts into the Redis gate (heals lost places)."""
     if not gate.enabled():
         return
-    now = clock.now()
-    for release in Release.objects.filter(opens_at__lte=now, expires_at__gt=now,
-                                          confirmed_at__isnull=False):
+    for release in open_releases(clock.now()):
         gate.sync(release)
