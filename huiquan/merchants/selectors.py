@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +41,8 @@ class CampaignTerms:
 
 @dataclass(frozen=True)
 class Till:
-    """What a till needs of the merchant its staff user works for, read in one query."""
+    """What a till needs of the merchant its staff user works for, read in one query
+    (redemptions.scan.till_of: with the campaign's terms and the catalogue's version)."""
 
     pk: int
     campaign_id: int
@@ -57,38 +57,11 @@ class Till:
         return self.legal_name
 
 
-# A till's read, in parts, so that the till's scan (huiquan.redemptions) can read the till and
-# the scanned voucher in one statement: TILL_COLUMNS ... TILL_FROM ... WHERE s.user_id = %s.
-TILL_COLUMNS = (
-    "m.id, m.campaign_id, m.legal_name, m.state, m.state_reason, m.categories, "
-    "c.subsidy_rate_percent, c.subsidy_cap_fen, "
-    "EXISTS (SELECT 1 FROM merchants_training t WHERE t.merchant_id = m.id), "
-    "(SELECT MAX(v.number) FROM catalog_catalogversion v WHERE v.campaign_id = m.campaign_id)"
-)
-TILL_WIDTH = 10  # columns in TILL_COLUMNS
-TILL_FROM = (
-    "merchants_merchantstaff s JOIN merchants_merchant m ON m.id = s.merchant_id "
-    "JOIN campaigns_campaign c ON c.id = m.campaign_id"
-)
-
-
-def till_from_row(row: Sequence[Any]) -> Till:
-    pk, campaign_id, name, state, reason, categories, rate, cap, trained, version = (
-        row[:TILL_WIDTH])
-    return Till(pk=pk, campaign_id=campaign_id, legal_name=name, state=state,
-                state_reason=reason, categories=list(sql.json_value(categories) or []),
-                trained=bool(trained),
-                campaign=CampaignTerms(campaign_id, rate, cap, int(version or 0)))
-
-
-def till_of(user: Any) -> Till | None:
-    """The till of a staff user (None for everyone else), in one plain query: it is read on
-    every scan at the counter (bench/RESULTS.md)."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    row = sql.fetch_one(f"SELECT {TILL_COLUMNS} FROM {TILL_FROM} WHERE s.user_id = %s",  # noqa: S608
-                        [user.pk])
-    return till_from_row(row) if row is not None else None
+def legal_name(merchant_id: int) -> str:
+    """A merchant's legal name in one plain query ("" if none): for the memo of the ledger
+    transaction of every completed sale."""
+    row = sql.fetch_one("SELECT legal_name FROM merchants_merchant WHERE id = %s", [merchant_id])
+    return str(row[0]) if row else ""
 
 
 def till_refusal(merchant: Merchant | Till | None) -> DomainError | None:

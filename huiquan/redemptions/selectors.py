@@ -8,6 +8,7 @@ from typing import Any
 
 from huiquan.core import clock, sql
 from huiquan.core.money import format_yuan
+from huiquan.redemptions import scan
 from huiquan.redemptions.errors import RedemptionNotFound
 from huiquan.redemptions.models import (
     AutoRefund,
@@ -41,12 +42,6 @@ class RedemptionView:
     auto_refund: AutoRefund | None = None
 
 
-_NAMES_SQL = (
-    "SELECT m.legal_name, c.id_masked FROM merchants_merchant m, consumers_consumer c "
-    "WHERE m.id = %s AND c.id = %s"
-)
-
-
 def view_for_merchant(merchant: Any, redemption_id: int) -> RedemptionView:
     """``for_merchant`` for the API, in four plain queries: the till reads it after every sale
     (bench/RESULTS.md). Another merchant's id is not found."""
@@ -55,8 +50,7 @@ def view_for_merchant(merchant: Any, redemption_id: int) -> RedemptionView:
     if not found:
         raise RedemptionNotFound("找不到这笔核销记录")
     redemption = found[0]
-    names = sql.fetch_one(_NAMES_SQL, [redemption.merchant_id, redemption.consumer_id])
-    merchant_name, masked = names if names else ("", "")
+    merchant_name, masked = scan.names_of(redemption.merchant_id, redemption.consumer_id)
     return RedemptionView(
         redemption=redemption, merchant_name=merchant_name, consumer_masked_id=masked,
         lines=sorted(sql.load(RedemptionLine, "redemption_id = %s", [redemption.pk]),

@@ -54,12 +54,7 @@ from huiquan.ledger.services import (
     post,
     transfer,
 )
-from huiquan.merchants.selectors import (
-    Till,
-    merchant_of,
-    till_of,
-    till_refusal,
-)
+from huiquan.merchants.selectors import Till, legal_name, merchant_of, till_refusal
 from huiquan.redemptions import payments, pricing, scanlock, settle_payments
 from huiquan.redemptions import scan as scanning
 from huiquan.redemptions.errors import (
@@ -82,6 +77,7 @@ from huiquan.redemptions.models import (
 from huiquan.redemptions.selectors import payment_outcome
 from huiquan.vouchers.models import Voucher
 from huiquan.vouchers.selectors import voucher_by_id
+from huiquan.vouchers.services import mark_used
 
 logger = logging.getLogger("huiquan.payments")
 
@@ -230,7 +226,7 @@ def _reserve(*, actor: Any, voucher_id: int, quote: pricing.Quote, key: str,
              digest: str) -> Redemption:
     now = clock.now()
     voucher = voucher_by_id(voucher_id, lock=True)
-    till = till_of(actor)  # again, inside the lock: suspended a moment ago means suspended
+    till = scanning.till_of(actor)  # again, inside the lock: suspended a moment ago means suspended
     refusal = till_refusal(till)
     if refusal is not None:
         raise refusal
@@ -316,14 +312,11 @@ def _apply_payment(*, redemption_id: int, result: payments.PaymentResult) -> Red
     ref = f"redemption:{redemption.pk}"
     if result.succeeded:
         release = sql.load(Release, "id = %s", [redemption.release_id])[0]
-        if not sql.execute("UPDATE vouchers_voucher SET used_at = %s WHERE id = %s "
-                           "AND used_at IS NULL", [sql.db_time(now), redemption.voucher_id]):
+        if not mark_used(voucher_id=redemption.voucher_id, now=now):
             raise VoucherUsed("这张消费券已经使用过")  # pragma: no cover - constraint prevents
-        merchant = sql.fetch_one("SELECT legal_name FROM merchants_merchant WHERE id = %s",
-                                 [redemption.merchant_id])
         post(campaign=campaign, kind=TxKind.REDEEM, release=release, period=release.period_id,
              dedupe_key=f"redeem:{redemption.pk}", reference=ref,
-             memo=f"核销 #{redemption.pk}：补贴计入应付{merchant[0] if merchant else ''}",
+             memo=f"核销 #{redemption.pk}：补贴计入应付{legal_name(redemption.merchant_id)}",
              lines=_move_by_source(campaign=campaign, split=redemption.subsidy_by_source,
                                    source_scope=reserved(release),
                                    dest_scope=payable(redemption.merchant_id)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -222,6 +222,16 @@ def _claim_in_transaction(consumer: Consumer, release: ReleaseView, key: str,
     if not take_one_voucher(release_id=release.pk, now=now, naive_remaining=naive_remaining):
         raise sold_out_refusal()
     return voucher
+
+
+_MARK_USED_SQL = "UPDATE vouchers_voucher SET used_at = %s WHERE id = %s AND used_at IS NULL"
+
+
+def mark_used(*, voucher_id: int, now: datetime) -> bool:
+    """Mark a voucher used, inside the caller's transaction (a completed sale:
+    redemptions.services); False when it was used already. One plain statement: it runs in
+    every sale's second transaction (bench/RESULTS.md)."""
+    return sql.execute(_MARK_USED_SQL, [sql.db_time(now), voucher_id]) == 1
 
 
 # Test-only hook: runs between the naive read and write when the guards are off.
