@@ -25,6 +25,7 @@ from huiquan.campaigns.config import (
     yuan_to_fen,
 )
 from huiquan.campaigns.errors import (
+    CampaignCode,
     CampaignError,
     FundsNotReceived,
     OverCommitted,
@@ -203,9 +204,9 @@ def receive_funds(*, source: FundingSource, amount_fen: int, reference: str, act
     """
     require_role(actor, {Role.FINANCE, Role.BUREAU}, action="登记资金到位")
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
-        raise CampaignError("到位金额必须是大于零的整数（分）", code="AMOUNT_INVALID")
+        raise CampaignError("到位金额必须是大于零的整数（分）", code=CampaignCode.AMOUNT_INVALID)
     if not reference.strip():
-        raise CampaignError("请填写到账凭证号或文件号，便于审计追溯", code="REFERENCE_REQUIRED")
+        raise CampaignError("请填写到账凭证号或文件号，便于审计追溯", code=CampaignCode.REFERENCE_REQUIRED)
     source = lock_one(FundingSource, source.pk)
     received = _received(source)
     if received + amount_fen > source.committed_fen:
@@ -258,9 +259,9 @@ def _confirm_release(*, release: Release, amount_fen: int, voucher_count: int | 
                      reason: str, actor: Any) -> Release:
     require_role(actor, {Role.BUREAU}, action="确认批次投放")
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
-        raise CampaignError("投放金额必须是大于零的整数（分）", code="AMOUNT_INVALID")
+        raise CampaignError("投放金额必须是大于零的整数（分）", code=CampaignCode.AMOUNT_INVALID)
     if amount_fen > MAX_FEN:
-        raise CampaignError("投放金额过大", code="AMOUNT_INVALID")
+        raise CampaignError("投放金额过大", code=CampaignCode.AMOUNT_INVALID)
     release = lock_one(Release, release.pk)
     period = release.period
     campaign = period.campaign
@@ -281,7 +282,7 @@ def _confirm_release(*, release: Release, amount_fen: int, voucher_count: int | 
     count = voucher_count if voucher_count is not None else selectors.default_voucher_count(
         campaign, amount_fen)
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 10_000_000:
-        raise CampaignError("券数量必须是 1 到 10,000,000 之间的整数", code="COUNT_INVALID")
+        raise CampaignError("券数量必须是 1 到 10,000,000 之间的整数", code=CampaignCode.COUNT_INVALID)
     changed = (amount_fen != proposal.amount_fen
                or count != selectors.default_voucher_count(campaign, amount_fen))
     if changed and not reason.strip():

@@ -12,7 +12,7 @@ from stdnum import ean
 
 from huiquan.audit.services import record
 from huiquan.campaigns.services import LoadResult, load_campaign
-from huiquan.catalog.errors import CatalogError, GtinInvalid
+from huiquan.catalog.errors import CatalogCode, CatalogError, GtinInvalid
 from huiquan.catalog.models import CatalogVersion, Kind, LabelType, Product
 from huiquan.core import clock, identifiers
 from huiquan.core.roles import Role, require_role
@@ -181,7 +181,7 @@ def set_product_listed(*, product: Product, listed: bool, reason: str, actor: An
         raise CatalogError("请填写调整原因")
     product = Product.objects.select_for_update().get(pk=product.pk)
     if product.listed == listed:
-        raise CatalogError("该产品已是这个状态", code="CATALOG_UNCHANGED", status=409)
+        raise CatalogError("该产品已是这个状态", code=CatalogCode.CATALOG_UNCHANGED, status=409)
     op = "relist" if listed else "delist"
     version = _new_version(product.campaign, actor,
                            f"{'恢复' if listed else '移出'} {product}：{reason}",
@@ -201,7 +201,7 @@ def set_kind_active(*, kind: Kind, active: bool, reason: str, actor: Any) -> Cat
         raise CatalogError("请填写调整原因")
     kind = Kind.objects.select_for_update().get(pk=kind.pk)
     if kind.active == active:
-        raise CatalogError("该品类已是这个状态", code="CATALOG_UNCHANGED", status=409)
+        raise CatalogError("该品类已是这个状态", code=CatalogCode.CATALOG_UNCHANGED, status=409)
     version = _new_version(kind.campaign, actor,
                            f"{'恢复' if active else '暂停'}品类 {kind}：{reason}",
                            [{"op": "kind_on" if active else "kind_off", "kind": str(kind),

@@ -15,7 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from huiquan.consumers import crypto, privacy, sms
-from huiquan.consumers.errors import AuthError, IdentityError, RateLimited
+from huiquan.consumers.errors import AuthError, ConsumerCode, IdentityError, RateLimited
 from huiquan.consumers.identity import clean_name, normalise_phone, validate_id_number
 from huiquan.consumers.models import ApiToken, Consumer, IdentityConsent, OtpCode
 from huiquan.core import clock, identifiers, memo, sql
@@ -73,7 +73,7 @@ def _otp_invalid() -> AuthError:
 
 
 def _otp_locked() -> AuthError:
-    return AuthError("验证码错误次数过多，已失效：请重新获取", code="OTP_LOCKED")
+    return AuthError("验证码错误次数过多，已失效：请重新获取", code=ConsumerCode.OTP_LOCKED)
 
 
 def _code_matches(otp: OtpCode, phone: str, code: object) -> bool:
@@ -102,7 +102,7 @@ def _verify_otp(*, phone: str, code: str, role: str) -> Session | _WrongTry:
     if otp is None:
         raise _otp_invalid()
     if now >= otp.expires_at:
-        raise AuthError("验证码已过期：请重新获取", code="OTP_EXPIRED")
+        raise AuthError("验证码已过期：请重新获取", code=ConsumerCode.OTP_EXPIRED)
     last = False
     if _guarded():
         # Take one of the code's tries before looking at the code, in the statement that checks
@@ -125,10 +125,10 @@ def _verify_otp(*, phone: str, code: str, role: str) -> Session | _WrongTry:
     # is one account with one role, so a consumer's phone cannot also open a merchant account.
     staff = None if consumer else User.objects.filter(phone=phone, role=Role.MERCHANT).first()
     if staff is not None and not staff.is_active:
-        raise AuthError("该账号已停用", code="ACCOUNT_DISABLED", status=403)
+        raise AuthError("该账号已停用", code=ConsumerCode.ACCOUNT_DISABLED, status=403)
     if consumer is not None and role == Role.MERCHANT:
         raise AuthError("该手机号已注册为消费者账号：请用另一个手机号登记商户",
-                        code="PHONE_IS_CONSUMER", status=409)
+                        code=ConsumerCode.PHONE_IS_CONSUMER, status=409)
     if consumer is None and staff is None:
         user = User.objects.create_user(username=f"{'m' if role == Role.MERCHANT else 'c'}{phone}",
                                         role=role, phone=phone)
@@ -260,7 +260,7 @@ def _token_sql(vendor: str) -> str:
 
 
 def _id_taken() -> IdentityError:
-    return IdentityError("该身份证号已在另一个账号实名：一人只能有一个账号", code="ID_TAKEN",
+    return IdentityError("该身份证号已在另一个账号实名：一人只能有一个账号", code=ConsumerCode.ID_TAKEN,
                          status=409)
 
 
@@ -277,9 +277,9 @@ def submit_identity(*, consumer: Consumer, real_name: str, id_number: str,
     consumer = Consumer.objects.select_for_update().get(pk=consumer.pk)
     if consumer.held_at is not None:
         raise IdentityError("该账号与另一账号的实名信息重复，正在人工核查，请联系客服",
-                            code="ACCOUNT_HELD", status=409)
+                            code=ConsumerCode.ACCOUNT_HELD, status=409)
     if consumer.verified_at is not None:
-        raise IdentityError("您已完成实名认证，如需更正请联系客服", code="ALREADY_VERIFIED",
+        raise IdentityError("您已完成实名认证，如需更正请联系客服", code=ConsumerCode.ALREADY_VERIFIED,
                             status=409)
     id_hash = crypto.hash_id(number)
     if Consumer.objects.filter(id_hash=id_hash).exclude(pk=consumer.pk).exists():

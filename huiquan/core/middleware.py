@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from huiquan.core.errors import DomainError
+from huiquan.core.errors import CoreCode, DomainError
 from huiquan.core.locks import as_busy
 from huiquan.core.roles import READ_ONLY_ROLES, role_of
 
@@ -55,7 +55,7 @@ class ReadOnlyRoleMiddleware:
         ):
             return _refuse(
                 request,
-                DomainError("审计角色为只读：可以查看一切，不能做任何修改。", code="READ_ONLY",
+                DomainError("审计角色为只读：可以查看一切，不能做任何修改。", code=CoreCode.READ_ONLY,
                             status=403),
             )
         return self.get_response(request)

@@ -7,6 +7,7 @@ from typing import Any
 
 from huiquan.core import sql
 from huiquan.core.errors import DomainError
+from huiquan.merchants.errors import MerchantCode
 from huiquan.merchants.models import (
     BlacklistEntry,
     IntegrityCase,
@@ -67,22 +68,22 @@ def legal_name(merchant_id: int) -> str:
 def till_refusal(merchant: Merchant | Till | None) -> DomainError | None:
     """Why this merchant may not redeem now, or None (R-MER-3, R-MER-5, R-INT-1)."""
     if merchant is None:
-        return DomainError("只有参与商户的收银人员可以核销", code="MERCHANT_NOT_APPROVED",
+        return DomainError("只有参与商户的收银人员可以核销", code=MerchantCode.MERCHANT_NOT_APPROVED,
                            status=403)
     if merchant.state == MerchantState.SUSPENDED:
         return DomainError(f"商户已被暂停，收银台已锁定：{merchant.state_reason}",
-                           code="MERCHANT_SUSPENDED", status=403)
+                           code=MerchantCode.MERCHANT_SUSPENDED, status=403)
     if merchant.state == MerchantState.DISQUALIFIED:
-        return DomainError("商户已被取消参与资格，收银台已锁定", code="MERCHANT_SUSPENDED",
+        return DomainError("商户已被取消参与资格，收银台已锁定", code=MerchantCode.MERCHANT_SUSPENDED,
                            status=403)
     if merchant.state != MerchantState.APPROVED:
         label = MerchantState(merchant.state).label
         return DomainError(f"商户尚未通过审核（当前：{label}），不能核销",
-                           code="MERCHANT_NOT_APPROVED", status=403)
+                           code=MerchantCode.MERCHANT_NOT_APPROVED, status=403)
     trained = merchant.trained if isinstance(merchant, Till) else is_trained(merchant)
     if not trained:
         return DomainError("商户人员尚未完成培训，收银台已锁定（R-MER-5）：请联系平台登记培训",
-                           code="MERCHANT_NOT_TRAINED", status=403)
+                           code=MerchantCode.MERCHANT_NOT_TRAINED, status=403)
     return None
 
 

@@ -24,7 +24,7 @@ from django.db.models import F
 
 from huiquan.audit.services import record
 from huiquan.core import clock, sql
-from huiquan.redemptions.errors import RedemptionError
+from huiquan.redemptions.errors import RedemptionCode, RedemptionError
 
 PER_USER = 10  # failed scans a minute, one till user
 PER_MERCHANT = 30  # failed scans a minute, all the tills of one shop
@@ -40,7 +40,7 @@ LOCKED_SQL = (
 
 
 class ScanLocked(RedemptionError):
-    code = "SCAN_LOCKED"
+    code = RedemptionCode.SCAN_LOCKED
     status = 429
 
 

@@ -31,10 +31,12 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from huiquan.audit.services import record
+from huiquan.campaigns.errors import CampaignCode
 from huiquan.campaigns.models import Release
 from huiquan.campaigns.selectors import funding_sources
 from huiquan.campaigns.services import pool_open_for_returns
 from huiquan.core import clock, faults, sql
+from huiquan.core.errors import CoreCode
 from huiquan.core.locks import lock_one, locked
 from huiquan.core.money import format_yuan
 from huiquan.ledger.errors import InsufficientFunds
@@ -59,8 +61,11 @@ from huiquan.redemptions import payments, pricing, scanlock, settle_payments
 from huiquan.redemptions import scan as scanning
 from huiquan.redemptions.errors import (
     IdempotencyMismatch,
+    PaymentCancelled,
     PaymentCodeInvalid,
+    PaymentError,
     PoolExhausted,
+    RedemptionCode,
     RedemptionError,
     RedemptionNotFound,
     ReturnTooLarge,
@@ -93,7 +98,7 @@ def _body_hash(payment_code: str, lines: Any) -> str:
 def _clean_key(key: str | None) -> str:
     key = (key or "").strip()
     if len(key) > 64:
-        raise RedemptionError("Idempotency-Key 最长 64 个字符", code="INVALID_INPUT")
+        raise RedemptionError("Idempotency-Key 最长 64 个字符", code=CoreCode.INVALID_INPUT)
     return key
 
 
@@ -198,10 +203,9 @@ def _replayed(existing: Redemption, digest: str) -> Redemption:
     return existing
 
 
-def _refusal(redemption: Redemption) -> payments.PaymentError:
+def _refusal(redemption: Redemption) -> PaymentError:
     """What the till is told about a failed sale: the true outcome, money paid back included."""
-    error = (payments.PaymentCancelled if redemption.failure_code == CANCELLED
-             else payments.PaymentError)
+    error = PaymentCancelled if redemption.failure_code == CANCELLED else PaymentError
     return error(f"{payment_outcome(redemption)}（核销 #{redemption.pk}）")
 
 
@@ -418,7 +422,7 @@ def _split_back(redemption: Redemption, amount: int) -> dict[str, int]:
             out[sid] = take
             amount -= take
     if amount:
-        raise RedemptionError("退回金额超过本笔补贴", code="RETURN_INVALID")  # pragma: no cover
+        raise RedemptionError("退回金额超过本笔补贴", code=RedemptionCode.RETURN_INVALID)  # pragma: no cover
     return out
 
 
@@ -460,10 +464,10 @@ def _record_return(*, actor: Any, redemption_id: int, items: list[dict[str, Any]
                 raise IdempotencyMismatch("同一个请求号对应了不同的退货内容：请刷新页面后重新提交")
             return previous
     if redemption.state != RedemptionState.COMPLETED:
-        raise RedemptionError("只有已完成的核销可以退货", code="RETURN_INVALID", status=409)
+        raise RedemptionError("只有已完成的核销可以退货", code=RedemptionCode.RETURN_INVALID, status=409)
     reason = " ".join(str(reason or "").split())[:255]
     if not reason:
-        raise RedemptionError("请填写退货原因", code="REASON_REQUIRED")
+        raise RedemptionError("请填写退货原因", code=CampaignCode.REASON_REQUIRED)
     lines = {line.pk: line for line in redemption.lines.all()}
     wanted = _wanted_quantities(lines, items)
     returned_value = sum(_final_of(lines[i], lines[i].returned_quantity + q)
@@ -523,14 +527,14 @@ def _wanted_quantities(lines: dict[int, RedemptionLine], items: list[dict[str, A
             raise ReturnTooLarge("这笔核销的商品已经全部退货")
         return wanted
     if not isinstance(items, list) or not items:
-        raise RedemptionError("请选择要退的商品", code="RETURN_INVALID")
+        raise RedemptionError("请选择要退的商品", code=RedemptionCode.RETURN_INVALID)
     wanted = {}
     for item in items:
         line_id, quantity = (item or {}).get("line_id"), (item or {}).get("quantity")
         if (not isinstance(line_id, int) or isinstance(line_id, bool) or line_id not in lines):
-            raise RedemptionError("退货商品不属于这笔核销", code="RETURN_INVALID")
+            raise RedemptionError("退货商品不属于这笔核销", code=RedemptionCode.RETURN_INVALID)
         if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
-            raise RedemptionError("退货数量必须是正整数", code="RETURN_INVALID")
+            raise RedemptionError("退货数量必须是正整数", code=RedemptionCode.RETURN_INVALID)
         wanted[line_id] = wanted.get(line_id, 0) + quantity
     for line_id, quantity in wanted.items():
         line = lines[line_id]

@@ -27,13 +27,14 @@ from huiquan.merchants.forms import StartForm
 from huiquan.merchants.selectors import merchant_of, till_refusal
 from huiquan.merchants.views import merchant_page
 from huiquan.redemptions import pdf, pricing, scanlock, selectors, services
+from huiquan.redemptions.errors import RedemptionCode
 from huiquan.vouchers.selectors import voucher_state
 
 ROWS = 6
 
 
 class LineFormError(DomainError):
-    code = "PRICE_INVALID"
+    code = RedemptionCode.PRICE_INVALID
 
 
 def _money(text: str, what: str, row: int, *, allow_zero: bool = False) -> int:
@@ -184,7 +185,7 @@ def goods_return(request: HttpRequest, redemption_id: int) -> HttpResponse:
             continue
         try:
             quantity = identifiers.whole_number(
-                text, lambda: DomainError("退货数量必须是整数", code="RETURN_INVALID"))
+                text, lambda: DomainError("退货数量必须是整数", code=RedemptionCode.RETURN_INVALID))
         except DomainError as exc:
             messages.error(request, exc.message)
             return redirect("merchant:redemption", redemption_id=redemption_id)
@@ -207,7 +208,7 @@ def confirmation_pdf(request: HttpRequest, redemption_id: int) -> HttpResponse:
     """《隰县家居消费补贴确认书》 for this sale, to print and sign (R-DOC-1)."""
     redemption = selectors.for_merchant(merchant_of(request.user), redemption_id)
     if redemption.state != "completed":
-        raise DomainError("只有已完成的核销可以打印确认书", code="REDEMPTION_NOT_COMPLETED",
+        raise DomainError("只有已完成的核销可以打印确认书", code=RedemptionCode.REDEMPTION_NOT_COMPLETED,
                           status=409)
     response = HttpResponse(pdf.confirmation_form(redemption), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="confirmation-{redemption.pk}.pdf"'

@@ -20,9 +20,9 @@ from huiquan.campaigns.selectors import (
 from huiquan.campaigns.services import take_one_voucher
 from huiquan.consumers.models import Consumer
 from huiquan.core import clock, geo, memo, sql
-from huiquan.core.errors import Busy, DomainError
+from huiquan.core.errors import Busy, CoreCode, DomainError
 from huiquan.vouchers import gate, paycode
-from huiquan.vouchers.errors import ClaimRefused
+from huiquan.vouchers.errors import ClaimRefused, VoucherCode
 from huiquan.vouchers.models import IdempotentRequest, Voucher
 
 VALID_AT_MOST = timedelta(days=7)  # "自获券后一周之内有效"
@@ -37,7 +37,7 @@ def _refuse(code: str, message: str, status: int = 409) -> ClaimRefused:
 
 
 def sold_out_refusal() -> ClaimRefused:
-    return _refuse("SOLD_OUT", "本批次的券已经抢完了，下周五 10:00 再来")
+    return _refuse(VoucherCode.SOLD_OUT, "本批次的券已经抢完了，下周五 10:00 再来")
 
 
 # The claim's own read of the person's vouchers, as plain SQL: on the release-day path the ORM's
@@ -62,15 +62,15 @@ _INSERT_VOUCHER_SQL = (
 def _open_release(release_id: int) -> ReleaseView:
     release = claim_release(release_id)
     if release is None:
-        raise _refuse("RELEASE_NOT_FOUND", "没有这个发放批次（或不属于当前活动）", 404)
+        raise _refuse(VoucherCode.RELEASE_NOT_FOUND, "没有这个发放批次（或不属于当前活动）", 404)
     now = clock.now()
     if release.cancelled_at is not None or release.confirmed_at is None:
-        raise _refuse("RELEASE_NOT_OPEN", "本批次没有发放")
+        raise _refuse(VoucherCode.RELEASE_NOT_OPEN, "本批次没有发放")
     if now < release.opens_at:
-        raise _refuse("RELEASE_NOT_OPEN",
+        raise _refuse(VoucherCode.RELEASE_NOT_OPEN,
                       f"还没开始：{clock.local(release.opens_at):%m月%d日 %H:%M} 准时开抢")
     if now >= release.expires_at:
-        raise _refuse("RELEASE_CLOSED", "本批次已结束")
+        raise _refuse(VoucherCode.RELEASE_CLOSED, "本批次已结束")
     return release
 
 
@@ -80,11 +80,11 @@ def _check_limits(consumer: Consumer, release: ReleaseView) -> None:
     mine = [{"release_id": r[0], "used_at": r[1], "valid_until": r[2]}
             for r in sql.fetch(_LIMITS_SQL, [consumer.pk, release.campaign_id], times=(1, 2))]
     if any(v["used_at"] is not None for v in mine):
-        raise _refuse("ALREADY_USED_IN_CAMPAIGN", "您在本次活动中已经使用过一张券：每人限用一张")
+        raise _refuse(VoucherCode.ALREADY_USED_IN_CAMPAIGN, "您在本次活动中已经使用过一张券：每人限用一张")
     if any(v["release_id"] == release.pk for v in mine):
-        raise _refuse("ALREADY_CLAIMED", "您已经领取过本批次的券")
+        raise _refuse(VoucherCode.ALREADY_CLAIMED, "您已经领取过本批次的券")
     if any(v["valid_until"] > now for v in mine):
-        raise _refuse("HOLDS_UNUSED_VOUCHER", "您还有一张未使用且未过期的券，用完或过期后才能再领")
+        raise _refuse(VoucherCode.HOLDS_UNUSED_VOUCHER, "您还有一张未使用且未过期的券，用完或过期后才能再领")
 
 
 # Releases this process has seen sold out (the sold-out crowd's fast path).
@@ -111,7 +111,7 @@ def claim_voucher(*, consumer: Consumer, release_id: int, lat: Any, lng: Any,
     body = {"release": release_id, "lat": lat, "lng": lng, "coord_system": coord_system}
     key = (idempotency_key or "").strip()
     if len(key) > 64:  # as the till: never cut (two long keys would become one)
-        raise DomainError("Idempotency-Key 最长 64 个字符", code="INVALID_INPUT")
+        raise DomainError("Idempotency-Key 最长 64 个字符", code=CoreCode.INVALID_INPUT)
     if key:
         stored = replay(user_id=consumer.user_id, key=key, body=body)
         if stored is not None:
@@ -139,7 +139,7 @@ def _answer(stored: IdempotentRequest) -> Voucher:
 def _claim(consumer: Consumer, release_id: int, lat: Any, lng: Any, coord_system: Any,
            key: str, body: dict[str, Any]) -> Voucher:
     if not consumer.is_verified:
-        raise _refuse("NOT_VERIFIED", "请先完成实名认证（姓名 + 身份证号）", 403)
+        raise _refuse(VoucherCode.NOT_VERIFIED, "请先完成实名认证（姓名 + 身份证号）", 403)
     flat, flng, system = geo.parse_point(lat, lng, coord_system)
     if release_id in _sold_out:  # remembered in this process: no database at all
         raise sold_out_refusal()
@@ -147,7 +147,7 @@ def _claim(consumer: Consumer, release_id: int, lat: Any, lng: Any, coord_system
     if release.fence_adcode and not geo.contains(release.fence_adcode, lat=flat, lng=flng,
                                                        coord_system=system):
         area = release.fence_name or "活动区域"
-        raise _refuse("OUTSIDE_GEOFENCE", f"您当前的位置不在{area}范围内：定位在{area}才能领取",
+        raise _refuse(VoucherCode.OUTSIDE_GEOFENCE, f"您当前的位置不在{area}范围内：定位在{area}才能领取",
                       403)
     if release.remaining_count <= 0:
         # A release's remaining count only ever goes down: once sold out, always sold out.
@@ -173,7 +173,7 @@ def _claim(consumer: Consumer, release_id: int, lat: Any, lng: Any, coord_system
             if key and IdempotentRequest.objects.filter(user_id=consumer.user_id,
                                                         key=key).exists():
                 raise _Replayed from exc
-            raise _refuse("ALREADY_CLAIMED", "您已经领取过本批次的券") from exc
+            raise _refuse(VoucherCode.ALREADY_CLAIMED, "您已经领取过本批次的券") from exc
     except (DomainError, _Replayed):
         if admitted:
             gate.give_back(release)
@@ -248,7 +248,7 @@ def replay(*, user_id: int, key: str, body: dict[str, Any]) -> IdempotentRequest
     stored = IdempotentRequest.objects.filter(user_id=user_id, key=key).first()
     if stored is not None and stored.body_hash != body_hash(body):
         raise DomainError("同一个 Idempotency-Key 不能用于不同的请求",
-                          code="IDEMPOTENCY_KEY_REUSED", status=422)
+                          code=VoucherCode.IDEMPOTENCY_KEY_REUSED, status=422)
     return stored
 
 
