@@ -34,7 +34,7 @@ from huiquan.campaigns.errors import (
     ReleaseNotConfirmable,
 )
 from huiquan.campaigns.models import Campaign, FundingSource, Period, Release
-from huiquan.core import clock, sql
+from huiquan.core import clock, guards, sql
 from huiquan.core.locks import as_busy, lock_one
 from huiquan.core.money import MAX_FEN, format_yuan
 from huiquan.core.roles import Role, require_role
@@ -48,7 +48,6 @@ from huiquan.ledger.scopes import (
 )
 from huiquan.ledger.services import (
     account_for,
-    guards_enabled,
     post,
     sweep,
     transfer,
@@ -242,7 +241,7 @@ def confirm_release(*, release: Release, amount_fen: int, voucher_count: int | N
     pool (topped up from the campaign pool) into the release's pool, in this transaction.
     A second confirmation is refused. A change from the proposal needs a reason.
     """
-    if not guards_enabled():
+    if not guards.enabled():
         # The naive shape race tests must catch: check the funds, then write later.
         available = selectors.releasable_fen(release.period.campaign, release.period)
         if _after_unguarded_check is not None:
@@ -292,7 +291,7 @@ def _confirm_release(*, release: Release, amount_fen: int, voucher_count: int | 
             "您的金额或张数与建议不同，请填写调整理由（将记入审计日志）"
         )
     available = selectors.releasable_fen(campaign, period)
-    if available < amount_fen and guards_enabled():
+    if available < amount_fen and guards.enabled():
         raise FundsNotReceived(_shortfall_message(campaign, amount_fen, available))
     _fund_release(release, amount_fen, actor)
     release.amount_fen = amount_fen
@@ -500,7 +499,7 @@ def take_one_voucher(*, release_id: int, now: datetime,
     conditional update in plain SQL: it is the last statement of every claim, and the release
     row's lock is held from here to COMMIT only. With the guards off (race tests) the naive
     shape: write ``naive_remaining - 1``, read earlier by the caller."""
-    if guards_enabled():
+    if guards.enabled():
         return sql.execute(_TAKE_ONE_SQL, [release_id, sql.db_time(now), sql.db_time(now)]) > 0
     # built only here: inside the write lock every microsecond is queued for
     window = Release.objects.filter(pk=release_id, opens_at__lte=now, expires_at__gt=now,

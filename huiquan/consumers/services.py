@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
@@ -18,7 +17,7 @@ from huiquan.consumers import crypto, privacy, sms
 from huiquan.consumers.errors import AuthError, ConsumerCode, IdentityError, RateLimited
 from huiquan.consumers.identity import clean_name, normalise_phone, validate_id_number
 from huiquan.consumers.models import ApiToken, Consumer, IdentityConsent, OtpCode
-from huiquan.core import clock, identifiers, memo, sql
+from huiquan.core import clock, guards, identifiers, memo, sql
 from huiquan.core.models import User
 from huiquan.core.roles import Role
 
@@ -62,9 +61,6 @@ class Session:
     token: str
 
 
-def _guarded() -> bool:
-    return not getattr(settings, "HUIQUAN_UNSAFE_DISABLE_GUARDS", False)
-
 
 def _otp_invalid() -> AuthError:
     # "No code requested" and "wrong code" answer alike (code and message): the answer must not
@@ -104,7 +100,7 @@ def _verify_otp(*, phone: str, code: str, role: str) -> Session | _WrongTry:
     if now >= otp.expires_at:
         raise AuthError("验证码已过期：请重新获取", code=ConsumerCode.OTP_EXPIRED)
     last = False
-    if _guarded():
+    if guards.enabled():
         # Take one of the code's tries before looking at the code, in the statement that checks
         # one is left, and commit it with the answer: however many guesses arrive at once, at
         # most OTP_MAX_WRONG are ever compared (the row lock on PostgreSQL and the write lock
@@ -198,7 +194,7 @@ def verify_otp(*, phone: str, code: str, role: str = Role.CONSUMER) -> Session:
     outcome = _verify_otp(phone=phone, code=code, role=role)
     if isinstance(outcome, Session):
         return outcome
-    if not _guarded():
+    if not guards.enabled():
         _count_wrong_try_unguarded(phone)
     raise _otp_locked() if outcome.last else _otp_invalid()
 

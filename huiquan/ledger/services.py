@@ -19,10 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
-from huiquan.core import clock, sql
+from huiquan.core import clock, guards, sql
 from huiquan.core.locks import waiting_for_locks
 from huiquan.core.money import format_yuan
 from huiquan.ledger.errors import AlreadyPosted, InsufficientFunds, LedgerError
@@ -40,10 +39,6 @@ _between_check_and_write: Callable[[], None] | None = None
 # Test-only switch: lock accounts one by one in posting order, as before issue 12 (the
 # protection-off twin of the deadlock tests shows the till's reserve/release pair deadlocking).
 _posting_order_locks = False
-
-
-def guards_enabled() -> bool:
-    return not getattr(settings, "HUIQUAN_UNSAFE_DISABLE_GUARDS", False)
 
 
 def _pk(obj: Any) -> Any:
@@ -81,7 +76,7 @@ def accounts_for(*, campaign: Any, scope: Scope, sources: Sequence[Any],
     codes = [scope.code_for(source) for source in sources]
     if not codes:
         return []
-    locking = lock and guards_enabled()
+    locking = lock and guards.enabled()
     wanted = codes + ([also.code_for(source) for source in sources]
                       if also is not None and locking and not _posting_order_locks else [])
     rows = sql.load(Account, f"campaign_id = %s AND code IN ({', '.join(['%s'] * len(wanted))})",
@@ -101,7 +96,7 @@ def lock_accounts(accounts: Sequence[Account]) -> None:
     timeout (then ``Busy``). A no-op on SQLite, whose BEGIN IMMEDIATE already holds the write
     lock, and with the guards off (race tests)."""
     ids = sorted({account.pk for account in accounts})
-    if (not ids or _posting_order_locks or not guards_enabled()
+    if (not ids or _posting_order_locks or not guards.enabled()
             or not connection.features.has_select_for_update):
         return
     marks = ", ".join(["%s"] * len(ids))  # placeholders only: the ids are parameters
@@ -115,7 +110,7 @@ _MOVE_SQL = "UPDATE ledger_account SET balance_fen = balance_fen + %s WHERE id =
 
 def _apply(account: Account, amount: int) -> None:
     """Move one balance. Pools use a conditional update: never below zero, whatever the race."""
-    if account.kind in NEGATIVE_KINDS or amount > 0 or not guards_enabled():
+    if account.kind in NEGATIVE_KINDS or amount > 0 or not guards.enabled():
         sql.execute(_MOVE_SQL, [amount, account.pk])
         return
     if sql.execute(_MOVE_SQL + " AND balance_fen >= %s", [amount, account.pk, -amount]) != 1:
@@ -182,7 +177,7 @@ def transfer(*, campaign: Any, kind: str, source_scope: Scope, dest_scope: Scope
     if _between_check_and_write is not None:
         _between_check_and_write()
     total = sum(available.values())
-    if total < amount and guards_enabled():
+    if total < amount and guards.enabled():
         message = (shortfall_message(amount, available) if shortfall_message else
                    f"资金不足：需要 {format_yuan(amount)} 元，可用 {format_yuan(total)} 元")
         raise InsufficientFunds(message)

@@ -35,7 +35,7 @@ from huiquan.campaigns.errors import CampaignCode
 from huiquan.campaigns.models import Release
 from huiquan.campaigns.selectors import funding_sources
 from huiquan.campaigns.services import pool_open_for_returns
-from huiquan.core import clock, faults, sql
+from huiquan.core import clock, faults, guards, sql
 from huiquan.core.errors import CoreCode
 from huiquan.core.locks import lock_one, locked
 from huiquan.core.money import format_yuan
@@ -52,7 +52,6 @@ from huiquan.ledger.scopes import (
 from huiquan.ledger.selectors import release_pool_fen
 from huiquan.ledger.services import (
     accounts_for,
-    guards_enabled,
     post,
     transfer,
 )
@@ -243,7 +242,7 @@ def _reserve(*, actor: Any, voucher_id: int, quote: pricing.Quote, key: str,
     # The pool read without locking its accounts: on PostgreSQL another till may take the money
     # before the ledger locks them, so only a refusal is decided from it; the ledger's locked
     # read and conditional update decide the grant (invariant 5).
-    if guards_enabled() and release_pool_fen(voucher.release_id) < quote.subsidy_fen:
+    if guards.enabled() and release_pool_fen(voucher.release_id) < quote.subsidy_fen:
         raise _pool_exhausted(quote)  # short: refuse before writing anything
     release = sql.load(Release, "id = %s", [voucher.release_id])[0]
     campaign = voucher.campaign_id  # the ledger takes ids: no need to load the campaign

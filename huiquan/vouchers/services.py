@@ -8,7 +8,6 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from huiquan.campaigns.selectors import (
@@ -19,7 +18,7 @@ from huiquan.campaigns.selectors import (
 )
 from huiquan.campaigns.services import take_one_voucher
 from huiquan.consumers.models import Consumer
-from huiquan.core import clock, geo, memo, sql
+from huiquan.core import clock, geo, guards, memo, sql
 from huiquan.core.errors import Busy, CoreCode, DomainError
 from huiquan.vouchers import gate, paycode
 from huiquan.vouchers.errors import ClaimRefused, VoucherCode
@@ -27,9 +26,6 @@ from huiquan.vouchers.models import IdempotentRequest, Voucher
 
 VALID_AT_MOST = timedelta(days=7)  # "自获券后一周之内有效"
 
-
-def _guarded() -> bool:
-    return not getattr(settings, "HUIQUAN_UNSAFE_DISABLE_GUARDS", False)
 
 
 def _refuse(code: str, message: str, status: int = 409) -> ClaimRefused:
@@ -162,7 +158,7 @@ def _claim(consumer: Consumer, release_id: int, lat: Any, lng: Any, coord_system
             raise sold_out_refusal()
         admitted = True
     naive_remaining = None
-    if not _guarded():  # the naive shape race tests must catch: read now, write later
+    if not guards.enabled():  # the naive shape race tests must catch: read now, write later
         naive_remaining = remaining_count(release.pk)
         if _between_read_and_write is not None:
             _between_read_and_write()
@@ -190,7 +186,7 @@ def _claim_in_transaction(consumer: Consumer, release: ReleaseView, key: str,
         record = IdempotentRequest.objects.create(
             user_id=consumer.user_id, key=key, body_hash=body_hash(body), status=202,
             response={}, created_at=now)
-    if _guarded() and connection.features.has_select_for_update:
+    if guards.enabled() and connection.features.has_select_for_update:
         # PostgreSQL: serialize one person's claims. SQLite's BEGIN IMMEDIATE already has.
         consumer = Consumer.objects.select_for_update().get(pk=consumer.pk)
     _check_limits(consumer, release)
