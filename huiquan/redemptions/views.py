@@ -20,7 +20,7 @@ from huiquan.campaigns.selectors import current_campaign
 from huiquan.catalog.selectors import kinds_of
 from huiquan.core import identifiers
 from huiquan.core.errors import DomainError
-from huiquan.core.money import MoneyFormatError, parse_yuan
+from huiquan.core.money import MoneyFormatError, format_yuan, parse_yuan
 from huiquan.merchants import checks
 from huiquan.merchants import services as merchant_services
 from huiquan.merchants.forms import StartForm
@@ -199,7 +199,7 @@ def goods_return(request: HttpRequest, redemption_id: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"退货已登记：退还顾客 {done.refund_fen / 100:.2f} 元（不含补贴）")
+        messages.success(request, f"退货已登记：退还顾客 {format_yuan(done.refund_fen)} 元（不含补贴）")
     return redirect("merchant:redemption", redemption_id=redemption_id)
 
 
