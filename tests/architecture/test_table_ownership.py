@@ -54,7 +54,7 @@ def foreign_tables_in(text: str, owner: str, tables: dict[str, str]) -> list[str
 def foreign_tables(path: Path, tables: dict[str, str], owner: str | None = None) -> list[str]:
     """Where a string literal of this module names another app's table."""
     owner = owner or _owner(path)
-    return [f"{path.name}:{line}: {hit}" for line, text in _strings(path)
+    return [f"{line}: {hit}" for line, text in _strings(path)
             for hit in foreign_tables_in(text, owner, tables)]
 
 
@@ -65,7 +65,7 @@ def _modules() -> list[Path]:
 def test_no_sql_string_names_another_apps_table():
     tables = _tables()
     assert len(tables) > 20  # the registry is loaded: every app's tables are known
-    bad = [f"{path.relative_to(ROOT)}: {hit}" for path in _modules()
+    bad = [f"{path.relative_to(ROOT)}:{hit}" for path in _modules()
            if str(path.relative_to(ROOT)) not in CROSS_APP_READ
            for hit in foreign_tables(path, tables)]
     assert bad == [], "SQL naming another app's table (use the owner's selectors/services):\n" + (
