@@ -120,7 +120,8 @@ def funded_campaign(env: dict[str, str], *, demo_world: bool = False) -> tuple[A
     django.setup()
     from django.core.management import call_command
 
-    from huiquan.campaigns.services import load_campaign, receive_funds
+    from huiquan.campaigns.services import receive_funds
+    from huiquan.catalog.services import load_campaign_file
     from huiquan.core import clock
     from huiquan.core.models import User
     from huiquan.core.roles import Role
@@ -128,7 +129,7 @@ def funded_campaign(env: dict[str, str], *, demo_world: bool = False) -> tuple[A
 
     call_command("migrate", verbosity=0)
     clock.freeze(clock.parse_instant("2024-06-20T09:00:00+08:00"))
-    campaign = load_campaign(path=ROOT / "campaigns" / "xixian-2024-home.toml").campaign
+    campaign = load_campaign_file(path=ROOT / "campaigns" / "xixian-2024-home.toml").campaign
     if demo_world:
         ensure_demo_world()
     finance = User.objects.create_user(username="bench-finance", role=Role.FINANCE)

@@ -9,7 +9,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from huiquan.core.api_edge import too_large
-from huiquan.core.errors import DomainError
+from huiquan.core.errors import CoreCode, DomainError
 from huiquan.core.locks import as_busy
 
 api = NinjaAPI(title="huiquan 惠券 API", version="1", urls_namespace="api",
@@ -40,19 +40,19 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     for err in exc.errors:
         loc = ".".join(str(p) for p in err.get("loc", []) if p not in ("body", "payload"))
         fields.append(loc or "body")
-    return _error(request, 422, "INVALID_INPUT", "请求内容不正确：" + "、".join(fields))
+    return _error(request, 422, CoreCode.INVALID_INPUT, "请求内容不正确：" + "、".join(fields))
 
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _error(request, 401, "UNAUTHENTICATED", "请先登录（令牌无效或已过期）")
+    return _error(request, 401, CoreCode.UNAUTHENTICATED, "请先登录（令牌无效或已过期）")
 
 
 @api.exception_handler(HttpError)
 def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 400:  # ninja could not parse the body: not JSON, or not a JSON object
-        return _error(request, 422, "INVALID_INPUT", "请求内容不是有效的 JSON")
-    return _error(request, exc.status_code, "HTTP_ERROR", str(exc))  # pragma: no cover
+        return _error(request, 422, CoreCode.INVALID_INPUT, "请求内容不是有效的 JSON")
+    return _error(request, exc.status_code, CoreCode.HTTP_ERROR, str(exc))  # pragma: no cover
 
 
 @api.exception_handler(RequestDataTooBig)

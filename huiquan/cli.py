@@ -59,7 +59,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from huiquan.campaigns.models import Campaign
 
     if not Campaign.objects.exists():
-        from huiquan.campaigns.services import load_campaign
+        from huiquan.catalog.services import load_campaign_file as load_campaign
 
         result = load_campaign(path=Path(settings.HUIQUAN_DEFAULT_CAMPAIGN))
         print(f"已载入活动：{result.campaign.name}")
@@ -118,7 +118,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_campaign_load(args: argparse.Namespace) -> int:
     _setup()
     from huiquan.campaigns.config import CampaignFileError
-    from huiquan.campaigns.services import load_campaign
+    from huiquan.catalog.services import load_campaign_file as load_campaign
     from huiquan.core.errors import DomainError
 
     try:
@@ -187,7 +187,7 @@ def cmd_campaign_show(args: argparse.Namespace) -> int:
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
     _setup()
-    from huiquan.ledger.selectors import reconcile
+    from huiquan.reconcile import reconcile
 
     try:
         c = _campaign(args.slug)

@@ -1,6 +1,6 @@
 """`huiquan staff add|link|disable|list`: office accounts from the server's command line.
 
-The writes are the services of huiquan.core.staff (one transaction, an audit entry each); this
+The writes are the services of huiquan.staff.services (one transaction, an audit entry each); this
 module only parses, prints and turns a refusal into one line on stderr.
 """
 
@@ -63,10 +63,10 @@ class _Refused(Exception):
 
 
 def _service(args: argparse.Namespace, name: str, **kwargs: Any) -> Any:
-    """Run ``huiquan.core.staff.<name>`` as the --as admin (or "system")."""
+    """Run ``huiquan.staff.services.<name>`` as the --as admin (or "system")."""
     _setup()
-    from huiquan.core import staff
     from huiquan.core.errors import DomainError
+    from huiquan.staff import services as staff
 
     try:
         return getattr(staff, name)(actor=_actor(args.actor), **kwargs)
@@ -110,8 +110,8 @@ def cmd_staff_disable(args: argparse.Namespace) -> int:
 
 def cmd_staff_list(args: argparse.Namespace) -> int:
     _setup()
-    from huiquan.core import staff
     from huiquan.core.clock import local
+    from huiquan.staff import services as staff
 
     rows: list[dict[str, Any]] = [{
         "username": u.username, "role": u.role, "role_name": Role(u.role).label,

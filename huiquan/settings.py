@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "huiquan.catalog",
     "huiquan.merchants",
     "huiquan.redemptions",
+    "huiquan.staff",
     "huiquan.office",
 ]
 
@@ -324,3 +325,5 @@ TASKS = {
 
 # Test-only switch: turns off the database guards so race tests can show the race they catch.
 HUIQUAN_UNSAFE_DISABLE_GUARDS = False
+# A refusal page (core.middleware) for paths under a surface that has its own; else core's.
+HUIQUAN_ERROR_PAGES = [("/office/", "office/error.html")]

@@ -1,14 +1,16 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
-from django.urls import include, path, register_converter
+from django.urls import include, path
 
 from huiquan.api import api
-from huiquan.core import clock
-from huiquan.core.converters import DatabaseId
+from huiquan.core import (
+    clock,
+    converters,  # noqa: F401 - registers <id:...> before the apps' URLs
+)
 from huiquan.core.headers import favicon
-
-register_converter(DatabaseId, "id")  # <id:...> in the apps' URLs: never above 2^63 - 1
+from huiquan.merchants import urls as merchant_urls
+from huiquan.redemptions import urls as till_urls
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -18,11 +20,13 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("api/v1/", api.urls),  # first: the release-day hot path resolves in one step
-    path("", include("huiquan.vouchers.urls")),
+    path("", include("huiquan.site.urls")),
     path("healthz", healthz),
     path("favicon.ico", favicon),
     path("office/", include("huiquan.office.urls")),
-    path("merchant/", include("huiquan.merchants.urls")),
+    # The merchant portal: the application pages (merchants) and the till with the day's sales
+    # (redemptions), one namespace.
+    path("merchant/", include((merchant_urls.urlpatterns + till_urls.urlpatterns, "merchant"))),
     path("api/docs", lambda request: redirect("/api/v1/docs")),
     path("admin/", admin.site.urls),
 ]

@@ -22,7 +22,8 @@ django.setup()
 import pypdfium2  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 
-from huiquan.campaigns.services import confirm_release, load_campaign, receive_funds  # noqa: E402
+from huiquan.campaigns.services import confirm_release, receive_funds  # noqa: E402
+from huiquan.catalog.services import load_campaign_file  # noqa: E402
 from huiquan.consumers import services as consumers  # noqa: E402
 from huiquan.consumers.privacy import NOTICE_VERSION  # noqa: E402
 from huiquan.consumers.sms import latest_sandbox_message  # noqa: E402
@@ -39,7 +40,7 @@ from huiquan.vouchers.services import claim_voucher  # noqa: E402
 def main() -> None:
     call_command("migrate", verbosity=0)
     clock.freeze(clock.parse_instant("2024-06-20T09:00:00+08:00"))
-    campaign = load_campaign(path=ROOT / "campaigns" / "xixian-2024-home.toml").campaign
+    campaign = load_campaign_file(path=ROOT / "campaigns" / "xixian-2024-home.toml").campaign
     ensure_demo_world()
     receive_funds(source=campaign.funding_sources.get(code="city"), amount_fen=360_000_00,
                   reference="临财〔2024〕1号", actor=User.objects.get(username="finance"))

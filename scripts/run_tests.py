@@ -1,4 +1,5 @@
-"""What `make test` runs: lint, types, then the whole suite on SQLite and on PostgreSQL+Redis.
+"""What `make test` runs: lint, types, the import contract, then the whole suite on SQLite and
+on PostgreSQL+Redis.
 
 Locally a missing PostgreSQL or Redis skips that pass with the reason; under CI=true it fails.
 The browser tests need Debian's chromium: it is installed here when missing and we are root.
@@ -69,6 +70,9 @@ def server_problem() -> str | None:
 def main() -> None:
     step("ruff", [str(BIN / "ruff"), "check", "huiquan", "tests", "bench", "scripts"])
     step("mypy", [str(BIN / "mypy"), "huiquan"])
+    # The apps' layers (pyproject.toml [tool.importlinter], docs/architecture.md); the SQL
+    # strings' side of the same rule is tests/architecture/test_table_ownership.py.
+    step("import contract", [str(BIN / "lint-imports"), "--no-cache"])
     ensure_chromium()
     workers = os.environ.get("HUIQUAN_TEST_WORKERS", "2")
     pytest = [str(BIN / "pytest"), "-q", "-n", workers, "--dist", "loadfile"]

@@ -31,7 +31,8 @@ from django.core.management import call_command  # noqa: E402
 from django.test import Client  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from huiquan.campaigns.services import confirm_release, load_campaign, receive_funds  # noqa: E402
+from huiquan.campaigns.services import confirm_release, receive_funds  # noqa: E402
+from huiquan.catalog.services import load_campaign_file  # noqa: E402
 from huiquan.consumers import services as consumers  # noqa: E402
 from huiquan.consumers.privacy import NOTICE_VERSION  # noqa: E402
 from huiquan.consumers.sms import latest_sandbox_message  # noqa: E402
@@ -75,7 +76,7 @@ def consumer(phone: str, name: str, id_number: str):
 def main() -> None:
     call_command("migrate", verbosity=0)
     clock.freeze(clock.parse_instant("2024-06-20T09:00:00+08:00"))
-    campaign = load_campaign(path=ROOT / "campaigns" / "xixian-2024-home.toml").campaign
+    campaign = load_campaign_file(path=ROOT / "campaigns" / "xixian-2024-home.toml").campaign
     ensure_demo_accounts()
     from huiquan.core.models import User
 

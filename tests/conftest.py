@@ -49,9 +49,9 @@ def clock() -> TestClock:
 
 @pytest.fixture
 def campaign(db):  # type: ignore[no-untyped-def]
-    from huiquan.campaigns.services import load_campaign
+    from huiquan.catalog.services import load_campaign_file
 
-    return load_campaign(path=CAMPAIGN_FILE).campaign
+    return load_campaign_file(path=CAMPAIGN_FILE).campaign
 
 
 @pytest.fixture
@@ -146,17 +146,11 @@ def open_release(campaign, finance, bureau, clock):  # type: ignore[no-untyped-d
 def _forget_sold_out():  # type: ignore[no-untyped-def]
     """Release, campaign and version ids are reused between tests; production never reuses
     them."""
-    from huiquan.catalog import selectors as catalog
-    from huiquan.consumers import services as consumer_services
-    from huiquan.vouchers import services
+    from huiquan.core import memo
 
-    memos = (services._sold_out, services._campaign_cache, consumer_services._token_cache,
-             catalog._memo)
-    for memo in memos:
-        memo.clear()
+    memo.clear_all()
     yield
-    for memo in memos:
-        memo.clear()
+    memo.clear_all()
 
 
 @pytest.fixture(autouse=True)

@@ -6,8 +6,10 @@ from typing import Any
 
 from django.db import transaction
 
+from huiquan.campaigns.selectors import funding_sources
 from huiquan.ledger.models import AccountKind, TxKind
-from huiquan.ledger.services import Scope, transfer
+from huiquan.ledger.scopes import Scope
+from huiquan.ledger.services import transfer
 
 
 def book_redemptions(release: Any, amount_fen: int, merchant: str = "m1") -> None:
@@ -17,4 +19,5 @@ def book_redemptions(release: Any, amount_fen: int, merchant: str = "m1") -> Non
                  source_scope=Scope(AccountKind.RELEASE_POOL, release=release),
                  dest_scope=Scope(AccountKind.MERCHANT_PAYABLE, party=merchant),
                  amount=amount_fen, release=release, period=release.period,
+                 sources=funding_sources(release.period.campaign),
                  memo="test redemption")

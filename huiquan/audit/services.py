@@ -15,7 +15,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from huiquan.audit.models import AuditEntry, AuditHead
-from huiquan.core import clock
+from huiquan.core import clock, guards
 from huiquan.core.roles import role_of
 
 GENESIS = "0" * 64
@@ -60,7 +60,7 @@ def record(*, actor: Any, action: str, obj_type: str, obj_id: Any = "", summary:
     if not conn.in_atomic_block:
         raise RuntimeError("audit.record() must run inside the service's transaction")
     heads = AuditHead.objects.all()
-    if not getattr(settings, "HUIQUAN_UNSAFE_DISABLE_GUARDS", False):  # race tests switch it off
+    if guards.enabled():  # race tests switch it off
         heads = heads.select_for_update()
     head, _ = heads.get_or_create(id=1)
     if _between_head_and_write is not None:

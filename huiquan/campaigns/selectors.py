@@ -2,17 +2,98 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import QuerySet
 
 from huiquan.campaigns.models import Campaign, FundingSource, Period, Release
-from huiquan.core import clock
+from huiquan.core import clock, memo, sql
+from huiquan.core.converters import MAX_ID
 from huiquan.core.money import format_yuan
-from huiquan.ledger.models import AccountKind, Posting, TxKind
+from huiquan.ledger.models import AccountKind, TxKind
+from huiquan.ledger.selectors import pool_total, posted_by_source, posted_fen
+
+
+def funding_sources(campaign: Any) -> list[FundingSource]:
+    """A campaign's funding sources (instance or id) in funding order: the ledger takes money
+    from them in this order (ledger.services.transfer, sweep)."""
+    sources = sql.load(FundingSource, "campaign_id = %s", [getattr(campaign, "pk", campaign)])
+    return sorted(sources, key=lambda s: (s.order, s.pk))
+
+
+@dataclass(frozen=True)
+class ReleaseView:
+    """What the claim path needs of a release, read in one light query (no JSON blobs)."""
+
+    pk: int
+    campaign_id: int
+    opens_at: datetime
+    expires_at: datetime
+    confirmed_at: datetime | None
+    cancelled_at: datetime | None
+    remaining_count: int
+    fence_adcode: str | None
+    fence_name: str | None
+
+
+# Every claim reads its release in plain SQL: on the release-day path the ORM's query building
+# cost more than the query (bench/RESULTS.md).
+_CLAIM_RELEASE_SQL = (
+    "SELECT r.id, p.campaign_id, r.opens_at, r.expires_at, r.confirmed_at, r.cancelled_at, "
+    "r.remaining_count FROM campaigns_release r JOIN campaigns_period p ON p.id = r.period_id "
+    "WHERE r.id = %s"
+)
+
+# The current campaign and its claim fence, re-read at most every few seconds per process (a new
+# campaign file is loaded once a season; a release is read on every claim).
+CAMPAIGN_CACHE_SECONDS = 5.0
+_campaign_fence = memo.new_dict("campaigns.current_fence")
+
+
+def current_campaign_fence() -> tuple[int, str | None, str | None] | None:
+    """(id, claim fence adcode, its name) of the current campaign, or None."""
+    cached = _campaign_fence.get("current")
+    if cached is not None and time.monotonic() - cached[0] < CAMPAIGN_CACHE_SECONDS:
+        return cached[1], cached[2], cached[3]
+    rows = list(Campaign.objects.order_by("-pk").values_list(
+        "pk", "config__geofences__claim__adcode", "config__geofences__claim__name")[:1])
+    if not rows:
+        return None
+    _campaign_fence["current"] = (time.monotonic(), *rows[0])
+    return rows[0]
+
+
+def claim_release(release_id: int) -> ReleaseView | None:
+    """The release a claim names, with the current campaign's claim fence; None when there is
+    no such release in the current campaign. Nothing about its window is decided here."""
+    current = current_campaign_fence()
+    rows = (sql.fetch(_CLAIM_RELEASE_SQL, [release_id], times=(2, 3, 4, 5))
+            if 0 < release_id <= MAX_ID else [])  # above 2^63 the driver itself would fail
+    row = rows[0] if rows and current is not None and rows[0][1] == current[0] else None
+    if row is None or current is None:
+        return None
+    pk, campaign_id, opens_at, expires_at, confirmed_at, cancelled_at, remaining = row
+    return ReleaseView(pk=pk, campaign_id=campaign_id, opens_at=opens_at,
+                       expires_at=expires_at, confirmed_at=confirmed_at,
+                       cancelled_at=cancelled_at, remaining_count=remaining,
+                       fence_adcode=current[1], fence_name=current[2])
+
+
+def remaining_count(release_id: int) -> int:
+    return Release.objects.get(pk=release_id).remaining_count
+
+
+def open_releases(now: datetime) -> list[Release]:
+    """Confirmed releases whose claim window is open at ``now``."""
+    return list(Release.objects.filter(opens_at__lte=now, expires_at__gt=now,
+                                       confirmed_at__isnull=False))
+
+
+def releases_of(campaign: Any) -> QuerySet[Release]:
+    return Release.objects.filter(period__campaign=campaign)
 
 
 def current_campaign() -> Campaign | None:
@@ -49,35 +130,19 @@ def release_state(release: Release, now: datetime | None = None) -> str:
 # --- money from the ledger ------------------------------------------------------------------
 
 
-def _sum(qs: Any) -> int:
-    return int(qs.aggregate(s=Sum("amount_fen"))["s"] or 0)
-
-
-def pool_total(campaign: Campaign, kind: str, **filters: Any) -> int:
-    return int(
-        campaign.accounts.filter(kind=kind, **filters).aggregate(s=Sum("balance_fen"))["s"] or 0
-    )
-
-
 def release_balance(release: Release) -> int:
     return pool_total(release.period.campaign, AccountKind.RELEASE_POOL, release=release)
 
 
 def redeemed_fen(release: Release) -> int:
     """核券金额 of a release: subsidy booked to merchants, net of returns before settlement."""
-    return _sum(
-        Posting.objects.filter(
-            transaction__release=release,
-            account__kind=AccountKind.MERCHANT_PAYABLE,
-            transaction__kind__in=[TxKind.REDEEM, TxKind.RETURN_BEFORE_SETTLEMENT],
-        )
-    )
+    return posted_fen(release=release, account_kind=AccountKind.MERCHANT_PAYABLE,
+                      tx_kinds=[TxKind.REDEEM, TxKind.RETURN_BEFORE_SETTLEMENT])
 
 
 def funded_fen(release: Release) -> int:
-    return _sum(Posting.objects.filter(transaction__release=release,
-                                       transaction__kind=TxKind.FUND_RELEASE,
-                                       account__kind=AccountKind.RELEASE_POOL))
+    return posted_fen(release=release, account_kind=AccountKind.RELEASE_POOL,
+                      tx_kinds=[TxKind.FUND_RELEASE])
 
 
 def releasable_fen(campaign: Campaign, period: Period) -> int:
@@ -111,11 +176,7 @@ class SourceFunds:
 
 def funds_by_source(campaign: Campaign) -> list[SourceFunds]:
     """Committed/received/released/redeemed/settled per funding source, from postings."""
-    rows: dict[tuple[int, str, str], int] = defaultdict(int)
-    for r in (Posting.objects.filter(account__campaign=campaign)
-              .values("account__source_id", "account__kind", "transaction__kind")
-              .annotate(total=Sum("amount_fen"))):
-        rows[(r["account__source_id"], r["account__kind"], r["transaction__kind"])] += r["total"]
+    rows = posted_by_source(campaign)
     out = []
     for s in campaign.funding_sources.order_by("order", "pk"):
         def g(kind: str, tx: str, sid: int = s.pk) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from huiquan.campaigns.config import (
     yuan_to_fen,
 )
 from huiquan.campaigns.errors import (
+    CampaignCode,
     CampaignError,
     FundsNotReceived,
     OverCommitted,
@@ -32,15 +34,20 @@ from huiquan.campaigns.errors import (
     ReleaseNotConfirmable,
 )
 from huiquan.campaigns.models import Campaign, FundingSource, Period, Release
-from huiquan.core import clock
+from huiquan.core import clock, guards, sql
 from huiquan.core.locks import as_busy, lock_one
 from huiquan.core.money import MAX_FEN, format_yuan
 from huiquan.core.roles import Role, require_role
 from huiquan.ledger.models import AccountKind, TxKind
-from huiquan.ledger.services import (
+from huiquan.ledger.scopes import (
+    CAMPAIGN_POOL,
+    FUNDING_SOURCE,
     Scope,
+    period_pool,
+    release_pool,
+)
+from huiquan.ledger.services import (
     account_for,
-    guards_enabled,
     post,
     sweep,
     transfer,
@@ -50,16 +57,6 @@ log = logging.getLogger(__name__)
 
 # Test-only hook: runs after the naive (unguarded) funds check, before the write.
 _after_unguarded_check: Callable[[], None] | None = None
-
-CAMPAIGN_POOL = Scope(AccountKind.CAMPAIGN_POOL)
-
-
-def _period_pool(period: Period) -> Scope:
-    return Scope(AccountKind.PERIOD_POOL, period=period)
-
-
-def _release_pool(release: Release) -> Scope:
-    return Scope(AccountKind.RELEASE_POOL, release=release)
 
 
 # --- loading the campaign file ----------------------------------------------------------------
@@ -73,12 +70,15 @@ class LoadResult:
 
 
 @transaction.atomic(durable=True)
-def load_campaign(*, path: Path, actor: Any = None) -> LoadResult:
+def load_campaign(*, path: Path, actor: Any = None,
+                  also: Callable[[Campaign], list[str]] | None = None) -> LoadResult:
     """Create the campaign from its file, or bring an existing one up to date.
 
     Loading the same file twice changes nothing. Committed amounts of an existing source and
     the schedule of a period that has started are never rewritten by a file: that would
-    rewrite history; the file's author is told so.
+    rewrite history; the file's author is told so. ``also``: what an app above campaigns
+    derives from the file in the same transaction (the catalogue's kinds:
+    ``catalog.services.load_campaign_file``); the changes it reports join the audit entry.
     """
     definition, sha = read_campaign_file(path)
     campaign = Campaign.objects.filter(slug=definition.campaign.slug).first()
@@ -107,10 +107,8 @@ def load_campaign(*, path: Path, actor: Any = None) -> LoadResult:
     result = LoadResult(campaign, created)
     _load_sources(campaign, definition, result)
     _load_periods(campaign, definition, result)
-    from huiquan.catalog.services import sync_kinds  # annex 2 kinds become catalogue rows
-
-    if made := sync_kinds(campaign=campaign):
-        result.changes.append(f"商品目录新增 {made} 个品类")
+    if also is not None:
+        result.changes += also(campaign)
     record(actor=actor, action="campaign.load", obj_type="campaign", obj_id=campaign.pk,
            summary=f"载入活动文件 {path.name}（{'新建' if created else '更新'}）",
            before=before, after={"sha256": sha, "changes": result.changes})
@@ -179,14 +177,14 @@ def _load_periods(campaign: Campaign, d: CampaignDef, result: LoadResult) -> Non
 
 
 def _received(source: FundingSource) -> int:
-    acc = account_for(campaign=source.campaign, scope=Scope(AccountKind.FUNDING_SOURCE),
+    acc = account_for(campaign=source.campaign, scope=FUNDING_SOURCE,
                       source=source)
     return -acc.balance_fen
 
 
 def _book_receipt(*, campaign: Campaign, source: FundingSource, amount: int, actor: Any,
                   reference: str, memo: str) -> None:
-    src = account_for(campaign=campaign, scope=Scope(AccountKind.FUNDING_SOURCE), source=source)
+    src = account_for(campaign=campaign, scope=FUNDING_SOURCE, source=source)
     pool = account_for(campaign=campaign, scope=CAMPAIGN_POOL, source=source)
     tx = post(campaign=campaign, kind=TxKind.RECEIVE_FUNDS, lines=[(src, -amount), (pool, amount)],
               memo=memo, actor=actor, reference=reference)
@@ -205,9 +203,9 @@ def receive_funds(*, source: FundingSource, amount_fen: int, reference: str, act
     """
     require_role(actor, {Role.FINANCE, Role.BUREAU}, action="登记资金到位")
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
-        raise CampaignError("到位金额必须是大于零的整数（分）", code="AMOUNT_INVALID")
+        raise CampaignError("到位金额必须是大于零的整数（分）", code=CampaignCode.AMOUNT_INVALID)
     if not reference.strip():
-        raise CampaignError("请填写到账凭证号或文件号，便于审计追溯", code="REFERENCE_REQUIRED")
+        raise CampaignError("请填写到账凭证号或文件号，便于审计追溯", code=CampaignCode.REFERENCE_REQUIRED)
     source = lock_one(FundingSource, source.pk)
     received = _received(source)
     if received + amount_fen > source.committed_fen:
@@ -243,7 +241,7 @@ def confirm_release(*, release: Release, amount_fen: int, voucher_count: int | N
     pool (topped up from the campaign pool) into the release's pool, in this transaction.
     A second confirmation is refused. A change from the proposal needs a reason.
     """
-    if not guards_enabled():
+    if not guards.enabled():
         # The naive shape race tests must catch: check the funds, then write later.
         available = selectors.releasable_fen(release.period.campaign, release.period)
         if _after_unguarded_check is not None:
@@ -260,9 +258,9 @@ def _confirm_release(*, release: Release, amount_fen: int, voucher_count: int | 
                      reason: str, actor: Any) -> Release:
     require_role(actor, {Role.BUREAU}, action="确认批次投放")
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
-        raise CampaignError("投放金额必须是大于零的整数（分）", code="AMOUNT_INVALID")
+        raise CampaignError("投放金额必须是大于零的整数（分）", code=CampaignCode.AMOUNT_INVALID)
     if amount_fen > MAX_FEN:
-        raise CampaignError("投放金额过大", code="AMOUNT_INVALID")
+        raise CampaignError("投放金额过大", code=CampaignCode.AMOUNT_INVALID)
     release = lock_one(Release, release.pk)
     period = release.period
     campaign = period.campaign
@@ -283,7 +281,7 @@ def _confirm_release(*, release: Release, amount_fen: int, voucher_count: int | 
     count = voucher_count if voucher_count is not None else selectors.default_voucher_count(
         campaign, amount_fen)
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 10_000_000:
-        raise CampaignError("券数量必须是 1 到 10,000,000 之间的整数", code="COUNT_INVALID")
+        raise CampaignError("券数量必须是 1 到 10,000,000 之间的整数", code=CampaignCode.COUNT_INVALID)
     changed = (amount_fen != proposal.amount_fen
                or count != selectors.default_voucher_count(campaign, amount_fen))
     if changed and not reason.strip():
@@ -293,7 +291,7 @@ def _confirm_release(*, release: Release, amount_fen: int, voucher_count: int | 
             "您的金额或张数与建议不同，请填写调整理由（将记入审计日志）"
         )
     available = selectors.releasable_fen(campaign, period)
-    if available < amount_fen and guards_enabled():
+    if available < amount_fen and guards.enabled():
         raise FundsNotReceived(_shortfall_message(campaign, amount_fen, available))
     _fund_release(release, amount_fen, actor)
     release.amount_fen = amount_fen
@@ -319,13 +317,14 @@ def _fund_release(release: Release, amount: int, actor: Any) -> None:
     in_period = selectors.pool_total(campaign, AccountKind.PERIOD_POOL, period=period)
     if in_period < amount:
         transfer(campaign=campaign, kind=TxKind.FUND_PERIOD, source_scope=CAMPAIGN_POOL,
-                 dest_scope=_period_pool(period), amount=amount - in_period, actor=actor,
-                 period=period, memo=f"分配至{period}",
+                 dest_scope=period_pool(period), amount=amount - in_period, actor=actor,
+                 sources=selectors.funding_sources(campaign), period=period, memo=f"分配至{period}",
                  shortfall_message=lambda need, avail: _shortfall_message(
                      campaign, amount, in_period + sum(avail.values())))
-    transfer(campaign=campaign, kind=TxKind.FUND_RELEASE, source_scope=_period_pool(period),
-             dest_scope=_release_pool(release), amount=amount, actor=actor, period=period,
-             release=release, memo=f"{release} 投放")
+    transfer(campaign=campaign, kind=TxKind.FUND_RELEASE, source_scope=period_pool(period),
+             dest_scope=release_pool(release), amount=amount, actor=actor, period=period,
+             sources=selectors.funding_sources(campaign), release=release,
+             memo=f"{release} 投放")
 
 
 # --- money coming back -------------------------------------------------------------------------
@@ -342,7 +341,7 @@ def pool_open_for_returns(release: Release) -> Scope:
     balance meanwhile); each period looked at is locked here (FOR NO KEY UPDATE), so carry-over,
     which updates that row first, cannot run between this choice and the caller's posting."""
     if release.returned_at is None:
-        return _release_pool(release)
+        return release_pool(release)
     period = lock_one(Period, release.period_id, no_key=True)
     while period.carried_over_at is not None:
         following = (Period.objects.filter(campaign_id=period.campaign_id,
@@ -351,7 +350,7 @@ def pool_open_for_returns(release: Release) -> Scope:
         if following is None:
             return CAMPAIGN_POOL
         period = lock_one(Period, following, no_key=True)
-    return _period_pool(period)
+    return period_pool(period)
 
 
 # --- transitions driven by time ---------------------------------------------------------------
@@ -366,8 +365,9 @@ def _return_release(release: Release, now: Any) -> int | None:
                                   ).update(returned_at=now):
         return None
     tx = sweep(campaign=release.period.campaign, kind=TxKind.RELEASE_RETURN,
-               source_scope=_release_pool(release), dest_scope=_period_pool(release.period),
-               period=release.period, release=release, dedupe_key=f"release-return:{release.pk}",
+               source_scope=release_pool(release), dest_scope=period_pool(release.period),
+               sources=selectors.funding_sources(release.period.campaign), period=release.period,
+               release=release, dedupe_key=f"release-return:{release.pk}",
                memo=f"{release} 到期，余额退回{release.period}")
     amount = sum(p.amount_fen for p in tx.postings.all() if p.amount_fen > 0) if tx else 0
     record(actor=None, action="release.return", obj_type="release", obj_id=release.pk,
@@ -423,9 +423,10 @@ def _carry_over(period: Period, now: Any) -> int | None:
     nxt = period.campaign.periods.filter(number=period.number + 1).first()
     where = str(nxt) if nxt is not None else "活动资金池（无下一周期）"
     tx = sweep(campaign=period.campaign, kind=TxKind.CARRY_OVER,
-               source_scope=_period_pool(period),
-               dest_scope=_period_pool(nxt) if nxt is not None else CAMPAIGN_POOL,
-               period=nxt or period, dedupe_key=f"carry-over:{period.pk}",
+               source_scope=period_pool(period),
+               dest_scope=period_pool(nxt) if nxt is not None else CAMPAIGN_POOL,
+               sources=selectors.funding_sources(period.campaign), period=nxt or period,
+               dedupe_key=f"carry-over:{period.pk}",
                memo=f"{period} 结余结转至{where}")
     amount = sum(p.amount_fen for p in tx.postings.all() if p.amount_fen > 0) if tx else 0
     record(actor=None, action="period.carry_over", obj_type="period", obj_id=period.pk,
@@ -479,3 +480,29 @@ def perform_due_transitions(*, campaign: Campaign) -> list[str]:
         if carried is not None:
             done.append(f"{period} 结转 {format_yuan(carried)} 元")
     return done
+
+
+# --- the claim's decrement (invariant 4) ----------------------------------------------------
+
+# Invariant 4's guard: one voucher only while one is left and the window is open.
+_TAKE_ONE_SQL = (
+    "UPDATE campaigns_release SET remaining_count = remaining_count - 1 "
+    "WHERE id = %s AND remaining_count > 0 AND opens_at <= %s AND expires_at > %s "
+    "AND confirmed_at IS NOT NULL AND cancelled_at IS NULL"
+)
+
+
+def take_one_voucher(*, release_id: int, now: datetime,
+                     naive_remaining: int | None = None) -> bool:
+    """Take one voucher from the release's remaining count inside the caller's transaction
+    (vouchers.services.claim_voucher); False when none is left or the window is closed. A
+    conditional update in plain SQL: it is the last statement of every claim, and the release
+    row's lock is held from here to COMMIT only. With the guards off (race tests) the naive
+    shape: write ``naive_remaining - 1``, read earlier by the caller."""
+    if guards.enabled():
+        return sql.execute(_TAKE_ONE_SQL, [release_id, sql.db_time(now), sql.db_time(now)]) > 0
+    # built only here: inside the write lock every microsecond is queued for
+    window = Release.objects.filter(pk=release_id, opens_at__lte=now, expires_at__gt=now,
+                                    confirmed_at__isnull=False, cancelled_at__isnull=True)
+    current = naive_remaining or 0
+    return bool(window.update(remaining_count=max(current - 1, 0))) if current > 0 else False

@@ -9,7 +9,7 @@ from typing import Any
 from django.db import connection
 
 from huiquan.catalog.models import CatalogVersion, Kind, Product
-from huiquan.core import sql
+from huiquan.core import memo, sql
 
 
 @cache
@@ -37,7 +37,7 @@ def _read_product(campaign_id: int, gtin: str) -> Product | None:
 # exist are kept (a GTIN not found is read again), never more than _MEMO_SIZE. Entries are shared:
 # callers must not change them.
 _MEMO_SIZE = 4096
-_memo: dict[tuple[str, int, int, Any], Any] = {}
+_memo = memo.new_dict("catalog.goods")
 
 
 def _remembered(key: tuple[str, int, int, Any], read: Any) -> Any:

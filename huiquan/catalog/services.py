@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.db import transaction
@@ -10,7 +11,8 @@ from django.db.models import Max
 from stdnum import ean
 
 from huiquan.audit.services import record
-from huiquan.catalog.errors import CatalogError, GtinInvalid
+from huiquan.campaigns.services import LoadResult, load_campaign
+from huiquan.catalog.errors import CatalogCode, CatalogError, GtinInvalid
 from huiquan.catalog.models import CatalogVersion, Kind, LabelType, Product
 from huiquan.core import clock, identifiers
 from huiquan.core.roles import Role, require_role
@@ -56,6 +58,16 @@ def sync_kinds(*, campaign: Any) -> int:
             )
             created += made
     return created
+
+
+def load_campaign_file(*, path: Path, actor: Any = None) -> LoadResult:
+    """Load a campaign file (campaigns.services.load_campaign) and, in the same transaction,
+    make the catalogue kinds of its categories (annex 2): the one way to load a campaign."""
+    def kinds(campaign: Any) -> list[str]:
+        made = sync_kinds(campaign=campaign)
+        return [f"商品目录新增 {made} 个品类"] if made else []
+
+    return load_campaign(path=path, actor=actor, also=kinds)
 
 
 def _new_version(campaign: Any, actor: Any, summary: str, changes: list[dict[str, Any]]
@@ -169,7 +181,7 @@ def set_product_listed(*, product: Product, listed: bool, reason: str, actor: An
         raise CatalogError("请填写调整原因")
     product = Product.objects.select_for_update().get(pk=product.pk)
     if product.listed == listed:
-        raise CatalogError("该产品已是这个状态", code="CATALOG_UNCHANGED", status=409)
+        raise CatalogError("该产品已是这个状态", code=CatalogCode.CATALOG_UNCHANGED, status=409)
     op = "relist" if listed else "delist"
     version = _new_version(product.campaign, actor,
                            f"{'恢复' if listed else '移出'} {product}：{reason}",
@@ -189,7 +201,7 @@ def set_kind_active(*, kind: Kind, active: bool, reason: str, actor: Any) -> Cat
         raise CatalogError("请填写调整原因")
     kind = Kind.objects.select_for_update().get(pk=kind.pk)
     if kind.active == active:
-        raise CatalogError("该品类已是这个状态", code="CATALOG_UNCHANGED", status=409)
+        raise CatalogError("该品类已是这个状态", code=CatalogCode.CATALOG_UNCHANGED, status=409)
     version = _new_version(kind.campaign, actor,
                            f"{'恢复' if active else '暂停'}品类 {kind}：{reason}",
                            [{"op": "kind_on" if active else "kind_off", "kind": str(kind),

@@ -12,7 +12,7 @@ import unicodedata
 from stdnum.cn import ric
 from stdnum.exceptions import InvalidComponent
 
-from huiquan.consumers.errors import AuthError, IdentityError
+from huiquan.consumers.errors import AuthError, ConsumerCode, IdentityError
 from huiquan.core import identifiers
 
 PHONE_PREFIX = "+86"
@@ -20,7 +20,7 @@ NAME_MAX = 32  # Consumer.real_name
 
 
 def phone_invalid() -> AuthError:
-    return AuthError("手机号格式不正确：请输入 11 位中国大陆手机号", code="PHONE_INVALID",
+    return AuthError("手机号格式不正确：请输入 11 位中国大陆手机号", code=ConsumerCode.PHONE_INVALID,
                      status=422)
 
 
@@ -113,4 +113,4 @@ def clean_name(real_name: object) -> str:
 
 def _name_invalid() -> IdentityError:
     return IdentityError("请填写与身份证一致的姓名（汉字或拉丁字母，可含间隔号“·”）",
-                         code="NAME_INVALID")
+                         code=ConsumerCode.NAME_INVALID)

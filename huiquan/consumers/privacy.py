@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from huiquan.consumers.errors import ConsumerCode
 from huiquan.core.errors import DomainError
 
 NOTICE_VERSION = "2024-06-v1"
@@ -37,7 +38,7 @@ NOTICE_ITEMS = (
 
 
 class ConsentRequired(DomainError):
-    code = "CONSENT_REQUIRED"
+    code = ConsumerCode.CONSENT_REQUIRED
     status = 422
 
 

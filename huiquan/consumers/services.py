@@ -10,15 +10,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 
 from huiquan.consumers import crypto, privacy, sms
-from huiquan.consumers.errors import AuthError, IdentityError, RateLimited
+from huiquan.consumers.errors import AuthError, ConsumerCode, IdentityError, RateLimited
 from huiquan.consumers.identity import clean_name, normalise_phone, validate_id_number
 from huiquan.consumers.models import ApiToken, Consumer, IdentityConsent, OtpCode
-from huiquan.core import clock, identifiers, locks, sql
+from huiquan.core import clock, guards, identifiers, locks, memo, sql
 from huiquan.core.models import User
 from huiquan.core.roles import Role
 
@@ -37,7 +36,7 @@ def request_otp(*, phone: str, ip: str | None) -> None:
     all read "under the limit" before any of them writes."""
     phone = normalise_phone(phone)
     code = f"{secrets.randbelow(10**6):06d}"
-    if _guarded():
+    if guards.enabled():
         otp = _record_otp(phone=phone, ip=ip, code=code)
     else:  # the old shape the race test must catch: count, then write in another transaction
         _check_otp_limits(phone=phone, ip=ip)
@@ -92,9 +91,6 @@ class Session:
     token: str
 
 
-def _guarded() -> bool:
-    return not getattr(settings, "HUIQUAN_UNSAFE_DISABLE_GUARDS", False)
-
 
 def _otp_invalid() -> AuthError:
     # "No code requested" and "wrong code" answer alike (code and message): the answer must not
@@ -103,7 +99,7 @@ def _otp_invalid() -> AuthError:
 
 
 def _otp_locked() -> AuthError:
-    return AuthError("验证码错误次数过多，已失效：请重新获取", code="OTP_LOCKED")
+    return AuthError("验证码错误次数过多，已失效：请重新获取", code=ConsumerCode.OTP_LOCKED)
 
 
 def _code_matches(otp: OtpCode, phone: str, code: object) -> bool:
@@ -132,9 +128,9 @@ def _verify_otp(*, phone: str, code: str, role: str) -> Session | _WrongTry:
     if otp is None:
         raise _otp_invalid()
     if now >= otp.expires_at:
-        raise AuthError("验证码已过期：请重新获取", code="OTP_EXPIRED")
+        raise AuthError("验证码已过期：请重新获取", code=ConsumerCode.OTP_EXPIRED)
     last = False
-    if _guarded():
+    if guards.enabled():
         # Take one of the code's tries before looking at the code, in the statement that checks
         # one is left, and commit it with the answer: however many guesses arrive at once, at
         # most OTP_MAX_WRONG are ever compared (the row lock on PostgreSQL and the write lock
@@ -155,10 +151,10 @@ def _verify_otp(*, phone: str, code: str, role: str) -> Session | _WrongTry:
     # is one account with one role, so a consumer's phone cannot also open a merchant account.
     staff = None if consumer else User.objects.filter(phone=phone, role=Role.MERCHANT).first()
     if staff is not None and not staff.is_active:
-        raise AuthError("该账号已停用", code="ACCOUNT_DISABLED", status=403)
+        raise AuthError("该账号已停用", code=ConsumerCode.ACCOUNT_DISABLED, status=403)
     if consumer is not None and role == Role.MERCHANT:
         raise AuthError("该手机号已注册为消费者账号：请用另一个手机号登记商户",
-                        code="PHONE_IS_CONSUMER", status=409)
+                        code=ConsumerCode.PHONE_IS_CONSUMER, status=409)
     if consumer is None and staff is None:
         user = User.objects.create_user(username=f"{'m' if role == Role.MERCHANT else 'c'}{phone}",
                                         role=role, phone=phone)
@@ -173,6 +169,13 @@ def _verify_otp(*, phone: str, code: str, role: str) -> Session | _WrongTry:
     ApiToken.objects.create(user=user, key_hash=crypto.keyed_hash("token", raw),
                             created_at=now, expires_at=now + TOKEN_TTL)
     return Session(user, consumer, raw)
+
+
+def revoke_api_tokens(*, user: Any) -> int:
+    """Revoke every live API token of ``user`` inside the caller's transaction (a staff account
+    switched off: huiquan.staff.services.disable_staff); how many were revoked."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=clock.now())
 
 
 def _count_wrong_try_unguarded(phone: str) -> None:
@@ -221,7 +224,7 @@ def verify_otp(*, phone: str, code: str, role: str = Role.CONSUMER) -> Session:
     outcome = _verify_otp(phone=phone, code=code, role=role)
     if isinstance(outcome, Session):
         return outcome
-    if not _guarded():
+    if not guards.enabled():
         _count_wrong_try_unguarded(phone)
     raise _otp_locked() if outcome.last else _otp_invalid()
 
@@ -233,7 +236,7 @@ def verify_otp(*, phone: str, code: str, role: str = Role.CONSUMER) -> Session:
 # changes when they verify). A revoked token or deactivated user is honoured again at most
 # TOKEN_CACHE_SECONDS later.
 TOKEN_CACHE_SECONDS = 10.0
-_token_cache: dict[str, tuple[float, Any, Any]] = {}
+_token_cache = memo.new_dict("consumers.api_tokens")
 
 
 def _cached_user(key: str) -> User | None:
@@ -283,7 +286,7 @@ def _token_sql(vendor: str) -> str:
 
 
 def _id_taken() -> IdentityError:
-    return IdentityError("该身份证号已在另一个账号实名：一人只能有一个账号", code="ID_TAKEN",
+    return IdentityError("该身份证号已在另一个账号实名：一人只能有一个账号", code=ConsumerCode.ID_TAKEN,
                          status=409)
 
 
@@ -300,9 +303,9 @@ def submit_identity(*, consumer: Consumer, real_name: str, id_number: str,
     consumer = Consumer.objects.select_for_update().get(pk=consumer.pk)
     if consumer.held_at is not None:
         raise IdentityError("该账号与另一账号的实名信息重复，正在人工核查，请联系客服",
-                            code="ACCOUNT_HELD", status=409)
+                            code=ConsumerCode.ACCOUNT_HELD, status=409)
     if consumer.verified_at is not None:
-        raise IdentityError("您已完成实名认证，如需更正请联系客服", code="ALREADY_VERIFIED",
+        raise IdentityError("您已完成实名认证，如需更正请联系客服", code=ConsumerCode.ALREADY_VERIFIED,
                             status=409)
     id_hash = crypto.hash_id(number)
     if Consumer.objects.filter(id_hash=id_hash).exclude(pk=consumer.pk).exists():

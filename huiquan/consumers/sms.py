@@ -12,12 +12,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
 
+from huiquan.consumers.errors import ConsumerCode
 from huiquan.core import clock
 from huiquan.core.errors import DomainError
 
 
 class SmsFailed(DomainError):
-    code = "SMS_FAILED"
+    code = ConsumerCode.SMS_FAILED
     status = 503
 
 

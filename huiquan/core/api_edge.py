@@ -18,21 +18,23 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from huiquan.core.errors import CoreCode
+
 API_PREFIX = "/api/"
 MAX_API_BODY = 256 * 1024  # bytes: a sale of 50 lines is under 10 KB
 
 # status of a page-shaped answer → the API's code and message for it
 _AS_JSON = {
-    400: ("INVALID_INPUT", "请求格式不正确"),
-    404: ("NOT_FOUND", "接口不存在：请核对地址（/api/v1/...）"),
-    405: ("METHOD_NOT_ALLOWED", "该接口不支持这种请求方法"),
-    413: ("BODY_TOO_LARGE", "请求内容过大"),
-    500: ("SERVER_ERROR", "服务器内部错误：已记录，请稍后再试"),  # a bug: never HTML all the same
+    400: (CoreCode.INVALID_INPUT, "请求格式不正确"),
+    404: (CoreCode.NOT_FOUND, "接口不存在：请核对地址（/api/v1/...）"),
+    405: (CoreCode.METHOD_NOT_ALLOWED, "该接口不支持这种请求方法"),
+    413: (CoreCode.BODY_TOO_LARGE, "请求内容过大"),
+    500: (CoreCode.SERVER_ERROR, "服务器内部错误：已记录，请稍后再试"),  # a bug: never HTML all the same
 }
 
 
 def too_large() -> JsonResponse:
-    return error_response("BODY_TOO_LARGE", f"请求内容过大：最多 {MAX_API_BODY // 1024} KB", 413)
+    return error_response(CoreCode.BODY_TOO_LARGE, f"请求内容过大：最多 {MAX_API_BODY // 1024} KB", 413)
 
 
 def error_response(code: str, message: str, status: int) -> JsonResponse:
@@ -50,7 +52,7 @@ class ApiEdge:
             return self.get_response(request)
         length = request.META.get("CONTENT_LENGTH") or "0"
         if not (length.isascii() and length.isdigit()):
-            return error_response("INVALID_INPUT", "Content-Length 不正确", 400)
+            return error_response(CoreCode.INVALID_INPUT, "Content-Length 不正确", 400)
         if int(length) > MAX_API_BODY:
             return too_large()
         response = self.get_response(request)

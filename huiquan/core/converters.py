@@ -4,6 +4,8 @@ largest id the database holds. Django's ``int`` converter takes any length, and 
 
 from __future__ import annotations
 
+from django.urls import register_converter
+
 MAX_ID = 2**63 - 1
 
 
@@ -18,3 +20,6 @@ class DatabaseId:
 
     def to_url(self, value: int) -> str:
         return str(value)
+
+
+register_converter(DatabaseId, "id")  # <id:...> in the apps' URLs: never above 2^63 - 1

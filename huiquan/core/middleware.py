@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from huiquan.core.errors import DomainError
+from huiquan.core.errors import CoreCode, DomainError
 from huiquan.core.locks import as_busy
 from huiquan.core.roles import READ_ONLY_ROLES, role_of
 
@@ -22,7 +22,16 @@ def _refuse(request: HttpRequest, error: DomainError) -> HttpResponse:
         "Accept", ""
     ):
         return JsonResponse(error.as_dict(), status=error.status)
-    return render(request, "office/error.html", {"error": error}, status=error.status)
+    return render(request, error_page(request.path), {"error": error}, status=error.status)
+
+
+def error_page(path: str) -> str:
+    """The template of a refusal page: a surface's own (settings.HUIQUAN_ERROR_PAGES, by path
+    prefix: the office keeps its navigation) or core's plain page."""
+    for prefix, template in settings.HUIQUAN_ERROR_PAGES:
+        if path.startswith(prefix):
+            return str(template)
+    return "core/error.html"
 
 
 class ReadOnlyRoleMiddleware:
@@ -46,7 +55,7 @@ class ReadOnlyRoleMiddleware:
         ):
             return _refuse(
                 request,
-                DomainError("审计角色为只读：可以查看一切，不能做任何修改。", code="READ_ONLY",
+                DomainError("审计角色为只读：可以查看一切，不能做任何修改。", code=CoreCode.READ_ONLY,
                             status=403),
             )
         return self.get_response(request)

@@ -8,7 +8,7 @@ live next to the code that uses them and name their columns; everything else use
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, TypeVar
@@ -86,6 +86,31 @@ def columns(model: type[models.Model], alias: str) -> str:
     """``alias.col, …`` for every column of ``model``, in the order ``instance`` expects."""
     names, _, _ = _plan(model, connection.vendor)
     return ", ".join(f"{alias}.{name}" for name in names)
+
+
+def named_columns(model: type[models.Model], alias: str) -> str:
+    """``alias.col AS alias__col, …`` for every column of ``model``: a statement that reads
+    several models names each column (``fetch_named``, ``instance_named``)."""
+    names, _, _ = _plan(model, connection.vendor)
+    return ", ".join(f"{alias}.{name} AS {alias}__{field.column}"
+                     for name, field in zip(names, model._meta.concrete_fields, strict=True))
+
+
+def instance_named(model: type[M], alias: str, row: Mapping[str, Any]) -> M | None:
+    """The instance of ``model`` in a row of ``fetch_named`` (columns of ``named_columns``);
+    None when the row has none (a LEFT JOIN that found nothing)."""
+    values = [row[f"{alias}__{field.column}"] for field in model._meta.concrete_fields]
+    return instance(model, values) if values[0] is not None else None
+
+
+def fetch_named(sql: str, params: Sequence[Any]) -> dict[str, Any] | None:
+    """The first row of a SELECT as {column name: value}, or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return dict(zip((d[0] for d in cursor.description), row, strict=True))
 
 
 def width(model: type[models.Model]) -> int:

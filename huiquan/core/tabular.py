@@ -10,14 +10,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from huiquan.core.errors import DomainError
+from huiquan.core.errors import CoreCode, DomainError
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 50_000
 
 
 class TableError(DomainError):
-    code = "FILE_INVALID"
+    code = CoreCode.FILE_INVALID
     status = 422
 
 

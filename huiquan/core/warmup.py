@@ -16,11 +16,11 @@ logger = logging.getLogger(__name__)
 def warm_up() -> None:
     from django.urls import get_resolver
 
-    from huiquan.consumers import geofence
+    from huiquan.core import geo
 
     get_resolver().url_patterns  # noqa: B018 - imports every view and the API routers
     try:
-        geofence.preload()
+        geo.preload()
     except (OSError, ValueError, RuntimeError) as exc:  # claims will say so, clearly
         logger.warning("boundary files not preloaded: %s", exc)
     # Everything loaded so far (Django, the API schema, the polygons: ~120,000 objects) lives as

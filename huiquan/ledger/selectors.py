@@ -1,14 +1,23 @@
-"""Reconciliation: prove the counters, the ledger and the rules agree (invariant 3)."""
+"""Reads of the ledger: balances of pools, postings, and the ledger's own reconcile checks.
+
+Every read of a pool's money is here (campaigns, redemptions and the office ask through these);
+``huiquan.reconcile`` assembles the whole reconcile from each app's checks (invariant 3)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Sum
 
-from huiquan.core.money import format_yuan
-from huiquan.ledger.models import NEGATIVE_KINDS, Account, AccountKind, LedgerTransaction, TxKind
+from huiquan.core import sql
+from huiquan.ledger.models import (
+    Account,
+    AccountKind,
+    Posting,
+)
 
 
 @dataclass
@@ -38,85 +47,54 @@ class Reconciliation:
         return "\n".join(lines)
 
 
-def reconcile(campaign: Any) -> Reconciliation:
-    """Every check the ledger allows, for one campaign. Reads only."""
-    from huiquan.campaigns.models import Release
-    from huiquan.campaigns.selectors import funded_fen, release_balance
+# --- balances: every pool's money is read here --------------------------------------------------
 
-    rec = Reconciliation()
-    txs = LedgerTransaction.objects.filter(campaign=campaign)
 
-    unbalanced = list(txs.annotate(total=Sum("postings__amount_fen"), n=Count("postings"))
-                      .filter(Q(n=0) | ~Q(total=0)).values_list("pk", flat=True)[:10])
-    rec.add("每笔交易借贷平衡", not unbalanced,
-            f"{txs.count()} 笔交易" + (f"；不平衡：{unbalanced}" if unbalanced else ""))
+def pool_total(campaign: Any, kind: str, **filters: Any) -> int:
+    """What the accounts of one kind hold together (``filters``: e.g. ``period=``,
+    ``release=``, ``release__period=``)."""
+    return int(Account.objects.filter(campaign=campaign, kind=kind, **filters)
+               .aggregate(s=Sum("balance_fen"))["s"] or 0)
 
-    accounts = Account.objects.filter(campaign=campaign).annotate(
-        posted=Sum("postings__amount_fen"))
-    drift = [a.code for a in accounts if a.balance_fen != (a.posted or 0)]
-    rec.add("账户余额 = 分录合计", not drift,
-            f"{len(accounts)} 个账户" + (f"；不符：{drift[:10]}" if drift else ""))
 
-    negative = [a.code for a in accounts if a.kind not in NEGATIVE_KINDS and a.balance_fen < 0]
-    rec.add("资金池无负数", not negative, "；".join(negative[:10]) or "所有资金池 ≥ 0")
+def party_balance(campaign: Any, kind: str, party: str | None = None) -> int:
+    """What one kind holds for one party (a merchant: ``scopes.merchant_party``), or for all."""
+    qs = Account.objects.filter(campaign=campaign, kind=kind)
+    if party is not None:
+        qs = qs.filter(party=party)
+    return int(qs.aggregate(s=Sum("balance_fen"))["s"] or 0)
 
-    total = sum(a.balance_fen for a in accounts)
-    received = -sum(a.balance_fen for a in accounts if a.kind == AccountKind.FUNDING_SOURCE)
-    held = sum(a.balance_fen for a in accounts if a.kind != AccountKind.FUNDING_SOURCE)
-    rec.add("资金来源 = 去向 + 余额", total == 0,
-            f"到位 {format_yuan(received)} 元 = 各池与已付 {format_yuan(held)} 元")
 
-    over = []
-    for source in campaign.funding_sources.all():
-        got = -sum(a.balance_fen for a in accounts
-                   if a.kind == AccountKind.FUNDING_SOURCE and a.source_id == source.pk)
-        if got > source.committed_fen or got < 0:
-            over.append(f"{source.name} 到位 {format_yuan(got)} > 承诺 "
-                        f"{format_yuan(source.committed_fen)}")
-    rec.add("到位不超过承诺", not over, "；".join(over) or "各来源均未超过承诺金额")
+_RELEASE_POOL_SQL = (
+    "SELECT COALESCE(SUM(balance_fen), 0) FROM ledger_account WHERE release_id = %s AND kind = %s"
+)
 
-    from django.db.models import Count as _Count
 
-    from huiquan.vouchers.models import Voucher
+def release_pool_fen(release_id: int) -> int:
+    """What a release's pool holds, in one plain query without locking its accounts (the till's
+    pre-check under the write lock: only a refusal is decided from it, never a grant)."""
+    row = sql.fetch_one(_RELEASE_POOL_SQL, [release_id, AccountKind.RELEASE_POOL])
+    return int(row[0]) if row else 0
 
-    issued = dict(Voucher.objects.filter(campaign=campaign).values("release_id")
-                  .annotate(n=_Count("id")).values_list("release_id", "n"))
-    bad_releases = []
-    releases = Release.objects.filter(period__campaign=campaign)
-    for r in releases:
-        claimed = issued.get(r.pk, 0)
-        if claimed != (r.voucher_count or 0) - r.remaining_count:
-            bad_releases.append(f"{r}: 已领 {claimed} 张 ≠ 总数 {r.voucher_count or 0} − 剩余 "
-                                f"{r.remaining_count}")
-        funded = funded_fen(r)
-        if r.confirmed_at is None:
-            if funded or release_balance(r):
-                bad_releases.append(f"{r}: 未确认却有资金")
-            continue
-        if funded != r.amount_fen:
-            bad_releases.append(f"{r}: 确认 {format_yuan(r.amount_fen or 0)} ≠ 投放 "
-                                f"{format_yuan(funded)}")
-        if r.voucher_count is None or not 0 <= r.remaining_count <= r.voucher_count:
-            bad_releases.append(f"{r}: 剩余券数 {r.remaining_count} 超出 0..{r.voucher_count}")
-        if r.returned_at is not None and release_balance(r) != 0:
-            bad_releases.append(f"{r}: 已退回但批次账户仍有 {format_yuan(release_balance(r))}")
-    rec.add("批次计数与账本一致", not bad_releases,
-            "；".join(bad_releases[:10]) or f"{releases.count()} 个批次")
 
-    stranded = []
-    for period in campaign.periods.filter(carried_over_at__isnull=False).order_by("number"):
-        held = sum(a.balance_fen for a in accounts
-                   if a.kind == AccountKind.PERIOD_POOL and a.period_id == period.pk)
-        if held:
-            stranded.append(f"{period}: 已结转，资金池却仍有 {format_yuan(held)} 元（无法再投放）")
-    rec.add("已结转周期的资金池为零", not stranded,
-            "；".join(stranded) or "结转后退回的资金都进了可投放的资金池（R-SCHED-6）")
+def posted_fen(*, release: Any, account_kind: str, tx_kinds: Sequence[str]) -> int:
+    """The postings of a release's transactions of these kinds to accounts of one kind."""
+    return int(Posting.objects.filter(transaction__release=release, account__kind=account_kind,
+                                      transaction__kind__in=list(tx_kinds))
+               .aggregate(s=Sum("amount_fen"))["s"] or 0)
 
-    fund_tx = txs.filter(kind=TxKind.FUND_RELEASE, release__isnull=True).count()
-    rec.add("投放交易均指向批次", fund_tx == 0, f"{fund_tx} 笔无批次的投放交易" if fund_tx else "是")
 
-    from huiquan.redemptions.selectors import reconcile_redemptions
+def posted_by_source(campaign: Any) -> dict[tuple[int, str, str], int]:
+    """(funding source id, account kind, transaction kind) → sum of the campaign's postings."""
+    rows: dict[tuple[int, str, str], int] = defaultdict(int)
+    for r in (Posting.objects.filter(account__campaign=campaign)
+              .values("account__source_id", "account__kind", "transaction__kind")
+              .annotate(total=Sum("amount_fen"))):
+        rows[(r["account__source_id"], r["account__kind"], r["transaction__kind"])] += r["total"]
+    return rows
 
-    for name, ok, detail in reconcile_redemptions(campaign):
-        rec.add(name, ok, detail)
-    return rec
+
+def accounts_of(campaign: Any) -> list[Account]:
+    """Every account of the campaign, each with ``posted``: the sum of its postings."""
+    return list(Account.objects.filter(campaign=campaign).annotate(
+        posted=Sum("postings__amount_fen")))

@@ -17,14 +17,11 @@ database's write lock from its start, so two writers never hold rows the other w
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
-from huiquan.campaigns.models import FundingSource
-from huiquan.core import clock, sql
+from huiquan.core import clock, guards, sql
 from huiquan.core.locks import waiting_for_locks
 from huiquan.core.money import format_yuan
 from huiquan.ledger.errors import AlreadyPosted, InsufficientFunds, LedgerError
@@ -35,37 +32,13 @@ from huiquan.ledger.models import (
     LedgerTransaction,
     Posting,
 )
+from huiquan.ledger.scopes import Scope
 
 # Test-only hook called between reading balances and writing them (forced interleaving).
 _between_check_and_write: Callable[[], None] | None = None
 # Test-only switch: lock accounts one by one in posting order, as before issue 12 (the
 # protection-off twin of the deadlock tests shows the till's reserve/release pair deadlocking).
 _posting_order_locks = False
-
-
-def guards_enabled() -> bool:
-    return not getattr(settings, "HUIQUAN_UNSAFE_DISABLE_GUARDS", False)
-
-
-@dataclass(frozen=True)
-class Scope:
-    """Which pool: a kind plus what it belongs to. One account per funding source."""
-
-    kind: str
-    period: Any = None
-    release: Any = None
-    party: str = ""
-
-    def code_for(self, source: Any) -> str:
-        parts = [self.kind]
-        if self.period is not None:
-            parts.append(f"p{self.period.number}")
-        if self.release is not None:
-            parts.append(f"r{self.release.pk}")
-        if self.party:
-            parts.append(self.party)
-        parts.append(source.code)
-        return ":".join(parts)
 
 
 def _pk(obj: Any) -> Any:
@@ -77,12 +50,6 @@ def _pk(obj: Any) -> Any:
 # The ledger's own reads and balance moves are plain SQL (huiquan.core.sql): every redemption
 # makes about a dozen of them inside the write transaction, and the ORM's query building cost
 # more than the statements (bench/RESULTS.md). Inserts of transactions and postings use the ORM.
-
-
-def funding_sources(campaign: Any) -> list[FundingSource]:
-    """A campaign's funding sources in funding order: money is taken from them in this order."""
-    sources = sql.load(FundingSource, "campaign_id = %s", [_pk(campaign)])
-    return sorted(sources, key=lambda s: (s.order, s.pk))
 
 
 def account_for(*, campaign: Any, scope: Scope, source: Any) -> Account:
@@ -109,7 +76,7 @@ def accounts_for(*, campaign: Any, scope: Scope, sources: Sequence[Any],
     codes = [scope.code_for(source) for source in sources]
     if not codes:
         return []
-    locking = lock and guards_enabled()
+    locking = lock and guards.enabled()
     wanted = codes + ([also.code_for(source) for source in sources]
                       if also is not None and locking and not _posting_order_locks else [])
     rows = sql.load(Account, f"campaign_id = %s AND code IN ({', '.join(['%s'] * len(wanted))})",
@@ -129,7 +96,7 @@ def lock_accounts(accounts: Sequence[Account]) -> None:
     timeout (then ``Busy``). A no-op on SQLite, whose BEGIN IMMEDIATE already holds the write
     lock, and with the guards off (race tests)."""
     ids = sorted({account.pk for account in accounts})
-    if (not ids or _posting_order_locks or not guards_enabled()
+    if (not ids or _posting_order_locks or not guards.enabled()
             or not connection.features.has_select_for_update):
         return
     marks = ", ".join(["%s"] * len(ids))  # placeholders only: the ids are parameters
@@ -143,7 +110,7 @@ _MOVE_SQL = "UPDATE ledger_account SET balance_fen = balance_fen + %s WHERE id =
 
 def _apply(account: Account, amount: int) -> None:
     """Move one balance. Pools use a conditional update: never below zero, whatever the race."""
-    if account.kind in NEGATIVE_KINDS or amount > 0 or not guards_enabled():
+    if account.kind in NEGATIVE_KINDS or amount > 0 or not guards.enabled():
         sql.execute(_MOVE_SQL, [amount, account.pk])
         return
     if sql.execute(_MOVE_SQL + " AND balance_fen >= %s", [amount, account.pk, -amount]) != 1:
@@ -188,27 +155,19 @@ def post(*, campaign: Any, kind: str, lines: Sequence[tuple[Account, int]], memo
     return tx
 
 
-def balances(*, campaign: Any, scope: Scope) -> dict[Any, int]:
-    sources = funding_sources(campaign)
-    out: dict[Any, int] = {}
-    for source in sources:
-        acc = Account.objects.filter(campaign_id=_pk(campaign), code=scope.code_for(source)).first()
-        out[source] = acc.balance_fen if acc else 0
-    return out
-
-
 def transfer(*, campaign: Any, kind: str, source_scope: Scope, dest_scope: Scope, amount: int,
-             memo: str = "", actor: Any = None, dedupe_key: str | None = None,
+             sources: Sequence[Any], memo: str = "", actor: Any = None, dedupe_key: str | None = None,
              period: Any = None, release: Any = None, only_source: Any = None,
              shortfall_message: Callable[[int, dict[Any, int]], str] | None = None,
              reference: str = "") -> LedgerTransaction:
     """Move ``amount`` fen from one pool to another, taking from funding sources in order.
 
-    Refuses (InsufficientFunds, nothing written) when the source pool holds less.
+    ``sources``: the campaign's funding sources in funding order (campaigns.selectors.
+    funding_sources; the ledger does not read campaigns' tables). Refuses (InsufficientFunds,
+    nothing written) when the source pool holds less.
     """
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise LedgerError("转移金额必须是正整数（分）")
-    sources = funding_sources(campaign)
     if only_source is not None:
         sources = [s for s in sources if s.pk == only_source.pk]
     from_accounts = accounts_for(campaign=campaign, scope=source_scope, sources=sources,
@@ -218,7 +177,7 @@ def transfer(*, campaign: Any, kind: str, source_scope: Scope, dest_scope: Scope
     if _between_check_and_write is not None:
         _between_check_and_write()
     total = sum(available.values())
-    if total < amount and guards_enabled():
+    if total < amount and guards.enabled():
         message = (shortfall_message(amount, available) if shortfall_message else
                    f"资金不足：需要 {format_yuan(amount)} 元，可用 {format_yuan(total)} 元")
         raise InsufficientFunds(message)
@@ -243,11 +202,12 @@ def transfer(*, campaign: Any, kind: str, source_scope: Scope, dest_scope: Scope
                 locked=not _posting_order_locks)
 
 
-def sweep(*, campaign: Any, kind: str, source_scope: Scope, dest_scope: Scope, memo: str = "",
-          actor: Any = None, dedupe_key: str | None = None, period: Any = None,
+def sweep(*, campaign: Any, kind: str, source_scope: Scope, dest_scope: Scope,
+          sources: Sequence[Any], memo: str = "", actor: Any = None,
+          dedupe_key: str | None = None, period: Any = None,
           release: Any = None) -> LedgerTransaction | None:
-    """Move everything a pool holds to another pool, source by source. None when empty."""
-    sources = funding_sources(campaign)
+    """Move everything a pool holds to another pool, source by source (``sources`` as for
+    ``transfer``). None when empty."""
     from_accounts = accounts_for(campaign=campaign, scope=source_scope, sources=sources,
                                  lock=True, also=dest_scope)
     full = [(s, acc) for s, acc in zip(sources, from_accounts, strict=True) if acc.balance_fen > 0]
@@ -264,11 +224,8 @@ def sweep(*, campaign: Any, kind: str, source_scope: Scope, dest_scope: Scope, m
 
 __all__ = [
     "AccountKind",
-    "Scope",
     "account_for",
     "accounts_for",
-    "balances",
-    "funding_sources",
     "lock_accounts",
     "post",
     "sweep",

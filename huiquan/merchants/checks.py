@@ -7,8 +7,7 @@ from typing import Any
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError
 
-from huiquan.consumers import geofence
-from huiquan.core import identifiers
+from huiquan.core import geo, identifiers
 from huiquan.merchants.errors import UsccInvalid
 
 
@@ -53,7 +52,7 @@ def run_checks(merchant: Any, blacklisted: Any) -> dict[str, dict[str, Any]]:
     if merchant.lat is None or merchant.lng is None:
         out["location"] = {"ok": False, "detail": "未标注经营地点"}
     else:
-        inside = geofence.contains(county_adcode(merchant.campaign), lat=merchant.lat,
+        inside = geo.contains(county_adcode(merchant.campaign), lat=merchant.lat,
                                    lng=merchant.lng, coord_system=merchant.coord_system)
         out["location"] = {"ok": inside, "detail": f"经营地点{'在' if inside else '不在'}"
                            f"{county_name(merchant.campaign)}行政区域内"}

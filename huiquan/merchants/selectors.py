@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from huiquan.core import sql
 from huiquan.core.errors import DomainError
+from huiquan.merchants.errors import MerchantCode
 from huiquan.merchants.models import (
     BlacklistEntry,
     IntegrityCase,
@@ -42,7 +42,8 @@ class CampaignTerms:
 
 @dataclass(frozen=True)
 class Till:
-    """What a till needs of the merchant its staff user works for, read in one query."""
+    """What a till needs of the merchant its staff user works for, read in one query
+    (redemptions.scan.till_of: with the campaign's terms and the catalogue's version)."""
 
     pk: int
     campaign_id: int
@@ -57,59 +58,32 @@ class Till:
         return self.legal_name
 
 
-# A till's read, in parts, so that the till's scan (huiquan.redemptions) can read the till and
-# the scanned voucher in one statement: TILL_COLUMNS ... TILL_FROM ... WHERE s.user_id = %s.
-TILL_COLUMNS = (
-    "m.id, m.campaign_id, m.legal_name, m.state, m.state_reason, m.categories, "
-    "c.subsidy_rate_percent, c.subsidy_cap_fen, "
-    "EXISTS (SELECT 1 FROM merchants_training t WHERE t.merchant_id = m.id), "
-    "(SELECT MAX(v.number) FROM catalog_catalogversion v WHERE v.campaign_id = m.campaign_id)"
-)
-TILL_WIDTH = 10  # columns in TILL_COLUMNS
-TILL_FROM = (
-    "merchants_merchantstaff s JOIN merchants_merchant m ON m.id = s.merchant_id "
-    "JOIN campaigns_campaign c ON c.id = m.campaign_id"
-)
-
-
-def till_from_row(row: Sequence[Any]) -> Till:
-    pk, campaign_id, name, state, reason, categories, rate, cap, trained, version = (
-        row[:TILL_WIDTH])
-    return Till(pk=pk, campaign_id=campaign_id, legal_name=name, state=state,
-                state_reason=reason, categories=list(sql.json_value(categories) or []),
-                trained=bool(trained),
-                campaign=CampaignTerms(campaign_id, rate, cap, int(version or 0)))
-
-
-def till_of(user: Any) -> Till | None:
-    """The till of a staff user (None for everyone else), in one plain query: it is read on
-    every scan at the counter (bench/RESULTS.md)."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    row = sql.fetch_one(f"SELECT {TILL_COLUMNS} FROM {TILL_FROM} WHERE s.user_id = %s",  # noqa: S608
-                        [user.pk])
-    return till_from_row(row) if row is not None else None
+def legal_name(merchant_id: int) -> str:
+    """A merchant's legal name in one plain query ("" if none): for the memo of the ledger
+    transaction of every completed sale."""
+    row = sql.fetch_one("SELECT legal_name FROM merchants_merchant WHERE id = %s", [merchant_id])
+    return str(row[0]) if row else ""
 
 
 def till_refusal(merchant: Merchant | Till | None) -> DomainError | None:
     """Why this merchant may not redeem now, or None (R-MER-3, R-MER-5, R-INT-1)."""
     if merchant is None:
-        return DomainError("只有参与商户的收银人员可以核销", code="MERCHANT_NOT_APPROVED",
+        return DomainError("只有参与商户的收银人员可以核销", code=MerchantCode.MERCHANT_NOT_APPROVED,
                            status=403)
     if merchant.state == MerchantState.SUSPENDED:
         return DomainError(f"商户已被暂停，收银台已锁定：{merchant.state_reason}",
-                           code="MERCHANT_SUSPENDED", status=403)
+                           code=MerchantCode.MERCHANT_SUSPENDED, status=403)
     if merchant.state == MerchantState.DISQUALIFIED:
-        return DomainError("商户已被取消参与资格，收银台已锁定", code="MERCHANT_SUSPENDED",
+        return DomainError("商户已被取消参与资格，收银台已锁定", code=MerchantCode.MERCHANT_SUSPENDED,
                            status=403)
     if merchant.state != MerchantState.APPROVED:
         label = MerchantState(merchant.state).label
         return DomainError(f"商户尚未通过审核（当前：{label}），不能核销",
-                           code="MERCHANT_NOT_APPROVED", status=403)
+                           code=MerchantCode.MERCHANT_NOT_APPROVED, status=403)
     trained = merchant.trained if isinstance(merchant, Till) else is_trained(merchant)
     if not trained:
         return DomainError("商户人员尚未完成培训，收银台已锁定（R-MER-5）：请联系平台登记培训",
-                           code="MERCHANT_NOT_TRAINED", status=403)
+                           code=MerchantCode.MERCHANT_NOT_TRAINED, status=403)
     return None
 
 

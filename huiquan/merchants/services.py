@@ -18,15 +18,18 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 
 from huiquan.audit.services import record
-from huiquan.consumers import geofence
-from huiquan.consumers.geofence import LocationError
-from huiquan.core import clock
+from huiquan.campaigns.errors import CampaignCode
+from huiquan.consumers.errors import ConsumerCode
+from huiquan.core import clock, geo
+from huiquan.core.errors import CoreCode
+from huiquan.core.geo import LocationError
 from huiquan.core.locks import lock_one
 from huiquan.core.roles import Role, require_role
 from huiquan.core.tabular import Row
 from huiquan.merchants import checks
 from huiquan.merchants.errors import (
     Blacklisted,
+    MerchantCode,
     MerchantError,
     OutsideCounty,
     StateConflict,
@@ -65,14 +68,14 @@ def _audit(actor: Any, action: str, merchant: Merchant, summary: str, **after: A
 def _required_reason(reason: str, message: str) -> str:
     text = _clean_text(reason, 255)
     if not text:
-        raise MerchantError(message, code="REASON_REQUIRED")
+        raise MerchantError(message, code=CampaignCode.REASON_REQUIRED)
     return text
 
 
 def _staff_merchant(actor: Any, merchant: Merchant) -> None:
     require_role(actor, (Role.MERCHANT,), action="填写商户申请")
     if not MerchantStaff.objects.filter(user=actor, merchant=merchant, is_owner=True).exists():
-        raise MerchantError("只能修改本商户的申请", code="FORBIDDEN", status=403)
+        raise MerchantError("只能修改本商户的申请", code=CoreCode.FORBIDDEN, status=403)
 
 
 @transaction.atomic(durable=True)
@@ -83,7 +86,7 @@ def start_application(*, campaign: Any, actor: Any, legal_name: str) -> Merchant
         raise StateConflict("该账号已关联商户，不能重复申请")
     name = (legal_name or "").strip()
     if not 2 <= len(name) <= 128:
-        raise MerchantError("请填写营业执照上的名称", code="NAME_INVALID")
+        raise MerchantError("请填写营业执照上的名称", code=ConsumerCode.NAME_INVALID)
     merchant = Merchant.objects.create(campaign=campaign, legal_name=name,
                                        contact_phone=getattr(actor, "phone", "")[:11],
                                        created_at=clock.now())
@@ -100,7 +103,7 @@ def _licence(upload: tuple[str, bytes]) -> tuple[ContentFile, str]:
 
     _, data = upload
     if len(data) > MAX_LICENCE_BYTES:
-        raise MerchantError("营业执照照片不能超过 5 MB", code="UPLOAD_TOO_LARGE", status=413)
+        raise MerchantError("营业执照照片不能超过 5 MB", code=MerchantCode.UPLOAD_TOO_LARGE, status=413)
     try:
         # A small file may declare a huge image (a decompression bomb): Pillow refuses it with an
         # error above twice its limit and only warns below; both are the form's error here.
@@ -112,14 +115,14 @@ def _licence(upload: tuple[str, bytes]) -> tuple[ContentFile, str]:
                 if (image.width < 200 or image.height < 200
                         or image.width * image.height > 50_000_000):
                     raise MerchantError("营业执照照片尺寸不合适（至少 200×200 像素，最多 5000 万像素）",
-                                        code="UPLOAD_INVALID")
+                                        code=MerchantCode.UPLOAD_INVALID)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise MerchantError("营业执照照片像素过大（最多 5000 万像素）：请缩小后重新上传",
-                            code="UPLOAD_INVALID") from exc
+                            code=MerchantCode.UPLOAD_INVALID) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise MerchantError("上传的文件不是有效的 JPG/PNG 图片", code="UPLOAD_INVALID") from exc
+        raise MerchantError("上传的文件不是有效的 JPG/PNG 图片", code=MerchantCode.UPLOAD_INVALID) from exc
     if kind not in {"JPEG", "PNG"}:
-        raise MerchantError("营业执照照片只接受 JPG 或 PNG", code="UPLOAD_INVALID")
+        raise MerchantError("营业执照照片只接受 JPG 或 PNG", code=MerchantCode.UPLOAD_INVALID)
     digest = hashlib.sha256(data).hexdigest()
     return ContentFile(data, name=f"{digest[:16]}.{'jpg' if kind == 'JPEG' else 'png'}"), digest
 
@@ -143,22 +146,22 @@ def save_application(*, merchant: Merchant, actor: Any, data: dict[str, Any],
         merchant.uscc = checks.normalise_uscc(data["uscc"])
         if Merchant.objects.filter(campaign=merchant.campaign, uscc=merchant.uscc).exclude(
                 pk=merchant.pk).exists():
-            raise StateConflict("该统一社会信用代码已有商户申请", code="USCC_TAKEN")
+            raise StateConflict("该统一社会信用代码已有商户申请", code=MerchantCode.USCC_TAKEN)
     for key, limit in (("address", 255), ("bank_name", 64), ("bank_account_name", 128)):
         if key in data:
             setattr(merchant, key, _clean_text(data[key], limit))
     if data.get("bank_account"):
         account = "".join(str(data["bank_account"]).split())
         if not account.isdigit() or not 8 <= len(account) <= 32:
-            raise MerchantError("结算账号应为 8–32 位数字", code="BANK_ACCOUNT_INVALID")
+            raise MerchantError("结算账号应为 8–32 位数字", code=MerchantCode.BANK_ACCOUNT_INVALID)
         merchant.bank_account = account
     if data.get("lat") not in (None, "") or data.get("lng") not in (None, ""):
         try:
-            lat, lng, system = geofence.parse_point(data.get("lat"), data.get("lng"),
+            lat, lng, system = geo.parse_point(data.get("lat"), data.get("lng"),
                                                     data.get("coord_system") or "gcj02")
         except LocationError as exc:
-            raise MerchantError(exc.message, code="LOCATION_INVALID") from exc
-        if not geofence.contains(checks.county_adcode(merchant.campaign), lat=lat, lng=lng,
+            raise MerchantError(exc.message, code=CoreCode.LOCATION_INVALID) from exc
+        if not geo.contains(checks.county_adcode(merchant.campaign), lat=lat, lng=lng,
                                  coord_system=system):
             raise OutsideCounty(f"经营地点不在{checks.county_name(merchant.campaign)}行政区域内"
                                 "（只有县域内商户可以参与，R-MER-2）")
@@ -169,11 +172,11 @@ def save_application(*, merchant: Merchant, actor: Any, data: dict[str, Any],
         bad = [c for c in cats if c not in allowed]
         if bad:
             raise MerchantError("经营类别不在补贴范围内：" + "、".join(map(str, bad)),
-                                code="CATEGORY_INVALID")
+                                code=MerchantCode.CATEGORY_INVALID)
         merchant.categories = cats
     if data.get("scale"):
         if data["scale"] not in Scale.values:
-            raise MerchantError("经营规模选项不正确", code="SCALE_INVALID")
+            raise MerchantError("经营规模选项不正确", code=MerchantCode.SCALE_INVALID)
         merchant.scale = data["scale"]
     if licence is not None:
         content, digest = _licence(licence)
@@ -183,7 +186,7 @@ def save_application(*, merchant: Merchant, actor: Any, data: dict[str, Any],
         with transaction.atomic():
             merchant.save()
     except IntegrityError as exc:
-        raise StateConflict("该统一社会信用代码已有商户申请", code="USCC_TAKEN") from exc
+        raise StateConflict("该统一社会信用代码已有商户申请", code=MerchantCode.USCC_TAKEN) from exc
     _audit(actor, "merchant.save", merchant, "保存申请资料")
     return merchant
 
@@ -214,7 +217,7 @@ def submit_application(*, merchant: Merchant, actor: Any) -> Merchant:
         raise StateConflict(f"申请状态为「{merchant.get_state_display()}」，不能提交")
     missing = missing_fields(merchant)
     if missing:
-        raise MerchantError("请先填写：" + "、".join(missing), code="APPLICATION_INCOMPLETE")
+        raise MerchantError("请先填写：" + "、".join(missing), code=MerchantCode.APPLICATION_INCOMPLETE)
     merchant.checks = {"at": clock.now().isoformat(),
                        "results": checks.run_checks(merchant, _blacklist_hit(merchant.uscc))}
     merchant.state = MerchantState.SUBMITTED
@@ -238,7 +241,7 @@ def approve_merchant(*, merchant: Merchant, actor: Any, note: str = "") -> Merch
         raise Blacklisted(f"该商户在失信名单中（{hit.source}），不能通过（R-MER-4）")
     failed = [checks.CHECK_LABELS[k] for k, r in results.items() if not r["ok"]]
     if failed:
-        raise MerchantError("自动核验未通过：" + "、".join(failed), code="CHECKS_FAILED",
+        raise MerchantError("自动核验未通过：" + "、".join(failed), code=MerchantCode.CHECKS_FAILED,
                             status=409)
     merchant.state = MerchantState.APPROVED
     merchant.decided_at, merchant.decided_by = clock.now(), actor
@@ -269,13 +272,13 @@ def record_training(*, merchant: Merchant, actor: Any, trainee_name: str, mode: 
     require_role(actor, TRAINING_ROLES, action="登记商户培训")
     name = _clean_text(trainee_name, 64)
     if not name:
-        raise MerchantError("请填写受训人员姓名", code="TRAINEE_REQUIRED")
+        raise MerchantError("请填写受训人员姓名", code=MerchantCode.TRAINEE_REQUIRED)
     if mode not in TrainingMode.values:
-        raise MerchantError("培训方式只能是线上或线下", code="TRAINING_MODE_INVALID")
+        raise MerchantError("培训方式只能是线上或线下", code=MerchantCode.TRAINING_MODE_INVALID)
     now = clock.now()
     when = trained_at or now
     if when > now:
-        raise MerchantError("培训时间不能晚于现在", code="TRAINING_TIME_INVALID")
+        raise MerchantError("培训时间不能晚于现在", code=MerchantCode.TRAINING_TIME_INVALID)
     merchant = lock_one(Merchant, merchant.pk)
     if merchant.state in (MerchantState.DRAFT, MerchantState.DISQUALIFIED):
         raise StateConflict("该商户当前状态不能登记培训")
@@ -353,7 +356,7 @@ def _parse_date(text: str) -> date:
                                       f"{sep_text[:4]}-{sep_text[4:6]}-{sep_text[6:]}")
         except ValueError:
             continue
-    raise MerchantError(f"日期「{text}」看不懂，请写成 2024-06-01", code="DATE_INVALID")
+    raise MerchantError(f"日期「{text}」看不懂，请写成 2024-06-01", code=MerchantCode.DATE_INVALID)
 
 
 @transaction.atomic(durable=True)

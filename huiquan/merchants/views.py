@@ -1,4 +1,5 @@
-"""The merchant portal (/merchant/): sign in, apply, see the review, reach the till."""
+"""The merchant portal (/merchant/): sign in, apply, see the review. The portal's home page,
+with the till and the day's sales, is redemptions.views.home (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from huiquan.campaigns.selectors import current_campaign
-from huiquan.consumers.views import otp_sign_in
+from huiquan.consumers.sign_in import otp_sign_in
 from huiquan.core.errors import DomainError
 from huiquan.core.roles import Role, role_of
 from huiquan.merchants import checks, services
-from huiquan.merchants.forms import ApplicationForm, StartForm
-from huiquan.merchants.selectors import merchant_of, till_refusal
-from huiquan.redemptions import selectors as redemption_selectors
+from huiquan.merchants.forms import ApplicationForm
+from huiquan.merchants.selectors import merchant_of
 
 
 def merchant_page(view: Any) -> Any:
@@ -33,36 +33,6 @@ def merchant_page(view: Any) -> Any:
 def sign_in(request: HttpRequest) -> HttpResponse:
     return otp_sign_in(request, role=Role.MERCHANT, template="merchants/sign_in.html",
                        here="merchant:login", context={"campaign": current_campaign()})
-
-
-@merchant_page
-def home(request: HttpRequest) -> HttpResponse:
-    merchant = merchant_of(request.user)
-    campaign = current_campaign()
-    if merchant is None:
-        form = StartForm(request.POST or None)
-        if request.method == "POST" and form.is_valid() and campaign is not None:
-            try:
-                services.start_application(campaign=campaign, actor=request.user,
-                                           legal_name=form.cleaned_data["legal_name"])
-            except DomainError as exc:
-                form.add_error("legal_name", exc.message)
-            else:
-                return redirect("merchant:application")
-        return render(request, "merchants/start.html", {"campaign": campaign, "form": form})
-    refusal = till_refusal(merchant)
-    return render(request, "merchants/home.html", {
-        "campaign": campaign, "merchant": merchant, "refusal": refusal,
-        "check_rows": _check_rows(merchant), "trainings": merchant.trainings.all(),
-        "today": redemption_selectors.day_of(merchant),
-        "recent": redemption_selectors.recent_of(merchant, 20),
-        "missing": services.missing_fields(merchant),
-    })
-
-
-def _check_rows(merchant: Any) -> list[dict[str, Any]]:
-    results = (merchant.checks or {}).get("results", {})
-    return [{"label": checks.CHECK_LABELS.get(k, k), **v} for k, v in results.items()]
 
 
 def _initial(merchant: Any) -> dict[str, Any]:

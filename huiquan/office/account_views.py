@@ -15,9 +15,9 @@ from django.contrib.auth.forms import SetPasswordForm
 from django.http import HttpResponse
 from django.urls import reverse_lazy
 
-from huiquan.core import staff
 from huiquan.core.models import User
 from huiquan.office.forms import PlainLabels
+from huiquan.staff import services as staff
 
 
 class ChoosePasswordForm(PlainLabels, SetPasswordForm):  # type: ignore[misc]

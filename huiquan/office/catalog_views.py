@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 from huiquan.campaigns.models import Campaign
 from huiquan.catalog import selectors, services
 from huiquan.core import identifiers
-from huiquan.core.errors import DomainError
+from huiquan.core.errors import CoreCode, DomainError
 from huiquan.core.roles import require_role
 from huiquan.core.tabular import read_table
 from huiquan.office import reports
@@ -112,7 +112,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
             outcome = _switch_product(request, form) if form.is_valid() else 400
             anchor = "products"
         else:
-            raise DomainError("未知的操作：请从目录页面的按钮提交", code="INVALID_INPUT")
+            raise DomainError("未知的操作：请从目录页面的按钮提交", code=CoreCode.INVALID_INPUT)
         if isinstance(outcome, str):
             messages.success(request, outcome)
             return redirect(reverse("office:catalog") + f"#{anchor}")

@@ -18,7 +18,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from huiquan.core.errors import DomainError, NotFound
+from huiquan.core.errors import CoreCode, DomainError, NotFound
 from huiquan.core.roles import require_role
 from huiquan.core.tabular import read_table
 from huiquan.merchants import checks, selectors
@@ -150,7 +150,7 @@ def merchant_detail(request: HttpRequest, merchant_id: int) -> HttpResponse:
     if request.method == "POST":
         action = ACTIONS.get(request.POST.get("action", ""))
         if action is None:
-            raise DomainError("未知的操作：请从商户页面的按钮提交", code="INVALID_INPUT")
+            raise DomainError("未知的操作：请从商户页面的按钮提交", code=CoreCode.INVALID_INPUT)
         require_role(request.user, action.roles, action=action.title)
         form = action.form(request.POST, prefix=action.name)
         bound, status = ActionForm(action, form), 400

@@ -21,7 +21,6 @@ from huiquan.campaigns import selectors, services
 from huiquan.core.errors import DomainError
 from huiquan.core.money import format_yuan
 from huiquan.core.roles import require_role
-from huiquan.ledger.selectors import reconcile
 from huiquan.office import selectors as office
 from huiquan.office.access import FUNDS_ROLES, RELEASE_ROLES, is_staff, may, staff_required
 from huiquan.office.forms import (
@@ -32,6 +31,7 @@ from huiquan.office.forms import (
     show_refusal,
     yuan_input,
 )
+from huiquan.reconcile import reconcile
 
 AUDIT_PAGE_SIZE = 50
 # Which form field a service's error code belongs next to; other codes go above the form.

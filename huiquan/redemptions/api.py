@@ -144,7 +144,9 @@ def redeem(request: HttpRequest, payload: RedemptionIn) -> Any:
             response={200: RedemptionOut, **errors(401, 403, 404, 503)}, auth=bearer,
             summary="查询本店的一笔核销")
 def get_redemption(request: HttpRequest, redemption_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
-    return _checked(request, redemption_id)
+    """Reads only (issue 13: no GET writes): a pending sale is answered as pending; asking the
+    provider, which may finish the sale and post to the ledger, is the POST below (and tick)."""
+    return redemption_out(selectors.view_for_merchant(_merchant(request), redemption_id))
 
 
 @router.post("/merchant/redemptions/{redemption_id}/payment-check",

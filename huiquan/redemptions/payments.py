@@ -31,18 +31,7 @@ from django.db.models import Q, Sum
 from django.utils.module_loading import import_string
 
 from huiquan.core import clock, sql
-from huiquan.core.errors import DomainError
-
-
-class PaymentError(DomainError):
-    code = "PAYMENT_FAILED"
-    status = 402
-
-
-class PaymentCancelled(PaymentError):
-    """The charge got no answer in time and was cancelled at the provider by its key."""
-
-    code = "PAYMENT_CANCELLED"
+from huiquan.redemptions.errors import PaymentCancelled, PaymentError, RedemptionCode  # noqa: F401 - re-exported: payments.PaymentError
 
 
 @dataclass(frozen=True)

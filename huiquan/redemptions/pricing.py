@@ -15,17 +15,12 @@ from huiquan.catalog.errors import GtinInvalid, NotEligibleGoods
 from huiquan.catalog.models import Kind, Product
 from huiquan.catalog.services import normalise_gtin
 from huiquan.core import identifiers
-from huiquan.core.errors import DomainError
 from huiquan.core.money import format_yuan
+from huiquan.redemptions.errors import NoKind, PriceInvalid, RedemptionCode
 
 MAX_LINES = 50
 MAX_QUANTITY = 999
 MAX_UNIT_PRICE_FEN = 100_000_000  # 1,000,000 yuan for one item
-
-
-class PriceInvalid(DomainError):
-    code = "PRICE_INVALID"
-    status = 422
 
 
 def subsidy_for(eligible_final_fen: int, *, rate_percent: int, cap_fen: int) -> int:
@@ -68,10 +63,6 @@ class Quote:
         return self.total_final_fen - self.subsidy_fen
 
 
-class _NoKind(DomainError):
-    pass
-
-
 def _int(value: Any, what: str, position: int) -> int:
     if isinstance(value, bool):
         raise PriceInvalid(f"第 {position} 行：{what}格式不正确")
@@ -98,17 +89,17 @@ def _line(campaign: Any, merchant: Any, raw: dict[str, Any], position: int,
     if unit > MAX_UNIT_PRICE_FEN:
         raise PriceInvalid(f"第 {position} 行：单价超过 {format_yuan(MAX_UNIT_PRICE_FEN)} 元，请核对")
     if discount < 0:
-        raise PriceInvalid(f"第 {position} 行：优惠金额不能为负数", code="DISCOUNT_INVALID")
+        raise PriceInvalid(f"第 {position} 行：优惠金额不能为负数", code=RedemptionCode.DISCOUNT_INVALID)
     if discount > quantity * unit:
         raise PriceInvalid(f"第 {position} 行：优惠 {format_yuan(discount)} 元大于商品价格 "
-                           f"{format_yuan(quantity * unit)} 元", code="DISCOUNT_INVALID")
+                           f"{format_yuan(quantity * unit)} 元", code=RedemptionCode.DISCOUNT_INVALID)
     description = " ".join(str(raw.get("description") or "").split())[:128]
     gtin_text = identifiers.compact(raw.get("gtin"))
     if gtin_text and not identifiers.is_ascii_digits(gtin_text):
         raise GtinInvalid(f"第 {position} 行：商品条码只能是 13 位数字")
     if raw.get("other"):
         if not description:
-            raise PriceInvalid(f"第 {position} 行：请填写非补贴商品的名称", code="LINE_INVALID")
+            raise PriceInvalid(f"第 {position} 行：请填写非补贴商品的名称", code=RedemptionCode.LINE_INVALID)
         return PricedLine(position, None, None, "", description, quantity, unit, discount, False)
     product: Product | None = None
     kind: Kind | None
@@ -128,15 +119,15 @@ def _line(campaign: Any, merchant: Any, raw: dict[str, Any], position: int,
         gtin = ""
         kind_id = raw.get("kind_id")
         try:
-            kind_pk: int | None = identifiers.whole_number(kind_id, partial(_NoKind, ""), minimum=1)
-        except _NoKind:
+            kind_pk: int | None = identifiers.whole_number(kind_id, partial(NoKind, ""), minimum=1)
+        except NoKind:
             kind_pk = None
         kind = catalog.kind_by_id(campaign, kind_pk, version=version) if kind_pk else None
         if kind is None:
             raise NotEligibleGoods(f"第 {position} 行：请选择商品品类，或扫描家电的商品条码")
         if kind.requires_gtin:
             raise NotEligibleGoods(f"第 {position} 行：{kind.name}属于家电，须扫描或输入 13 位商品条码",
-                                   code="GTIN_REQUIRED")
+                                   code=RedemptionCode.GTIN_REQUIRED)
         if not kind.active:
             raise NotEligibleGoods(f"第 {position} 行：品类「{kind.name}」已暂停补贴")
         description = description or kind.name
@@ -152,9 +143,9 @@ def quote(*, campaign: Any, merchant: Any, lines: list[dict[str, Any]],
     ``catalog_version``: the newest catalogue version's number, read just now with the till
     (the register's entries may then come from catalog.selectors' memo)."""
     if not isinstance(lines, list) or not lines:
-        raise PriceInvalid("请至少录入一件商品", code="LINES_REQUIRED")
+        raise PriceInvalid("请至少录入一件商品", code=RedemptionCode.LINES_REQUIRED)
     if len(lines) > MAX_LINES:
-        raise PriceInvalid(f"一次最多录入 {MAX_LINES} 件商品", code="LINE_INVALID")
+        raise PriceInvalid(f"一次最多录入 {MAX_LINES} 件商品", code=RedemptionCode.LINE_INVALID)
     priced = [_line(campaign, merchant, raw if isinstance(raw, dict) else {}, i, catalog_version)
               for i, raw in enumerate(lines, start=1)]
     eligible = sum(p.final_fen for p in priced if p.eligible)
@@ -165,5 +156,5 @@ def quote(*, campaign: Any, merchant: Any, lines: list[dict[str, Any]],
         raise NotEligibleGoods("没有可享受补贴的商品：补贴只按附件2所列商品的成交价计算")
     if subsidy <= 0:
         raise NotEligibleGoods("补贴商品成交价过低，补贴为 0 元，不宜使用消费券",
-                               code="SUBSIDY_ZERO")
+                               code=RedemptionCode.SUBSIDY_ZERO)
     return Quote(priced, total, eligible, subsidy)

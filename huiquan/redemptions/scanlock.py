@@ -18,13 +18,12 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 
 from huiquan.audit.services import record
-from huiquan.core import clock, sql
-from huiquan.redemptions.errors import RedemptionError
+from huiquan.core import clock, guards, sql
+from huiquan.redemptions.errors import RedemptionCode, RedemptionError
 
 PER_USER = 10  # failed scans a minute, one till user
 PER_MERCHANT = 30  # failed scans a minute, all the tills of one shop
@@ -40,7 +39,7 @@ LOCKED_SQL = (
 
 
 class ScanLocked(RedemptionError):
-    code = "SCAN_LOCKED"
+    code = RedemptionCode.SCAN_LOCKED
     status = 429
 
 
@@ -69,9 +68,6 @@ def _count_sql(vendor: str) -> str:
     )
 
 
-def _guarded() -> bool:
-    return not getattr(settings, "HUIQUAN_UNSAFE_DISABLE_GUARDS", False)
-
 
 def _count(kind: str, subject_id: int, limit: int, now: datetime) -> int | None:
     """This failure counted (the counter's new value), or None: over the limit or locked."""
@@ -88,7 +84,7 @@ def record_failure(*, actor: Any, merchant_id: int, merchant_name: str = "") -> 
     then); the failure that reaches a limit locks and writes the audit entry."""
     now = clock.now()
     counters = ((MERCHANT, merchant_id, PER_MERCHANT), (USER, actor.pk, PER_USER))
-    if not _guarded():
+    if not guards.enabled():
         return _record_naively(actor, merchant_name, counters, now)
     with transaction.atomic():
         counted = []

@@ -6,11 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, Sum
-
 from huiquan.core import clock, sql
 from huiquan.core.money import format_yuan
-from huiquan.ledger.models import Account, AccountKind
+from huiquan.redemptions import scan
 from huiquan.redemptions.errors import RedemptionNotFound
 from huiquan.redemptions.models import (
     AutoRefund,
@@ -44,12 +42,6 @@ class RedemptionView:
     auto_refund: AutoRefund | None = None
 
 
-_NAMES_SQL = (
-    "SELECT m.legal_name, c.id_masked FROM merchants_merchant m, consumers_consumer c "
-    "WHERE m.id = %s AND c.id = %s"
-)
-
-
 def view_for_merchant(merchant: Any, redemption_id: int) -> RedemptionView:
     """``for_merchant`` for the API, in four plain queries: the till reads it after every sale
     (bench/RESULTS.md). Another merchant's id is not found."""
@@ -58,8 +50,7 @@ def view_for_merchant(merchant: Any, redemption_id: int) -> RedemptionView:
     if not found:
         raise RedemptionNotFound("找不到这笔核销记录")
     redemption = found[0]
-    names = sql.fetch_one(_NAMES_SQL, [redemption.merchant_id, redemption.consumer_id])
-    merchant_name, masked = names if names else ("", "")
+    merchant_name, masked = scan.names_of(redemption.merchant_id, redemption.consumer_id)
     return RedemptionView(
         redemption=redemption, merchant_name=merchant_name, consumer_masked_id=masked,
         lines=sorted(sql.load(RedemptionLine, "redemption_id = %s", [redemption.pk]),
@@ -137,45 +128,3 @@ def recent_of(merchant: Any, limit: int = 50) -> list[Redemption]:
 def of_voucher(voucher: Any) -> Redemption | None:
     return (Redemption.objects.filter(voucher=voucher, state=RedemptionState.COMPLETED)
             .select_related("merchant").first())
-
-
-def _balance(campaign: Any, kind: str, party: str | None = None) -> int:
-    qs = Account.objects.filter(campaign=campaign, kind=kind)
-    if party is not None:
-        qs = qs.filter(party=party)
-    return int(qs.aggregate(s=Sum("balance_fen"))["s"] or 0)
-
-
-def reconcile_redemptions(campaign: Any) -> list[tuple[str, bool, str]]:
-    """Redemptions against the ledger: reserved = pending subsidies; each merchant's payable =
-    completed subsidies less returns before settlement (until settlement pays them out); used
-    vouchers = completed redemptions."""
-    out: list[tuple[str, bool, str]] = []
-    rows = Redemption.objects.filter(campaign=campaign)
-    pending = int(rows.filter(state=RedemptionState.PENDING).aggregate(s=Sum("subsidy_fen"))["s"]
-                  or 0)
-    reserved = _balance(campaign, AccountKind.RESERVED)
-    out.append(("预占 = 支付中核销的补贴", pending == reserved,
-                f"预占账户 {format_yuan(reserved)} 元，支付中 {format_yuan(pending)} 元"))
-    bad = []
-    completed = rows.filter(state=RedemptionState.COMPLETED, settled_at__isnull=True)
-    per_merchant = completed.values("merchant_id").annotate(
-        s=Sum("subsidy_fen"), r=Sum("subsidy_returned_fen"))
-    for row in per_merchant:
-        owed = (row["s"] or 0) - (row["r"] or 0)
-        held = _balance(campaign, AccountKind.MERCHANT_PAYABLE, f"m{row['merchant_id']}")
-        if owed != held:
-            bad.append(f"商户 {row['merchant_id']}：应付 {format_yuan(held)} ≠ 核销 {format_yuan(owed)}")
-    out.append(("应付商户 = 已核销补贴（未结算）", not bad, "；".join(bad[:10]) or
-                f"{len(per_merchant)} 户商户"))
-    from huiquan.vouchers.models import Voucher
-
-    used = Voucher.objects.filter(campaign=campaign, used_at__isnull=False).count()
-    done = rows.filter(state=RedemptionState.COMPLETED).count()
-    out.append(("已用券 = 已完成核销", used == done, f"已用 {used} 张，核销 {done} 笔"))
-    double = (rows.filter(Q(state=RedemptionState.PENDING) | Q(state=RedemptionState.COMPLETED))
-              .values("consumer_id").annotate(n=Count("id")).filter(n__gt=1).count())
-    out.append(("每人至多一笔有效核销", double == 0, f"{double} 人多于一笔" if double else "是"))
-    from huiquan.redemptions.provider_check import provider_checks
-
-    return out + provider_checks(campaign)

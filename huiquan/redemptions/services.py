@@ -31,33 +31,40 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from huiquan.audit.services import record
+from huiquan.campaigns.errors import CampaignCode
 from huiquan.campaigns.models import Release
+from huiquan.campaigns.selectors import funding_sources
 from huiquan.campaigns.services import pool_open_for_returns
-from huiquan.core import clock, faults, sql
+from huiquan.core import clock, faults, guards, sql
+from huiquan.core.errors import CoreCode
 from huiquan.core.locks import lock_one, locked
 from huiquan.core.money import format_yuan
 from huiquan.ledger.errors import InsufficientFunds
-from huiquan.ledger.models import AccountKind, TxKind
-from huiquan.ledger.services import (
+from huiquan.ledger.models import TxKind
+from huiquan.ledger.scopes import (
     Scope,
+    clawback_receivable,
+    paid_out,
+    payable,
+    release_pool,
+    reserved,
+)
+from huiquan.ledger.selectors import release_pool_fen
+from huiquan.ledger.services import (
     accounts_for,
-    funding_sources,
-    guards_enabled,
     post,
     transfer,
 )
-from huiquan.merchants.selectors import (
-    Till,
-    merchant_of,
-    till_of,
-    till_refusal,
-)
+from huiquan.merchants.selectors import Till, legal_name, merchant_of, till_refusal
 from huiquan.redemptions import payments, pricing, scanlock, settle_payments
 from huiquan.redemptions import scan as scanning
 from huiquan.redemptions.errors import (
     IdempotencyMismatch,
+    PaymentCancelled,
     PaymentCodeInvalid,
+    PaymentError,
     PoolExhausted,
+    RedemptionCode,
     RedemptionError,
     RedemptionNotFound,
     ReturnTooLarge,
@@ -74,28 +81,9 @@ from huiquan.redemptions.models import (
 from huiquan.redemptions.selectors import payment_outcome
 from huiquan.vouchers.models import Voucher
 from huiquan.vouchers.selectors import voucher_by_id
+from huiquan.vouchers.services import mark_used
 
 logger = logging.getLogger("huiquan.payments")
-
-def release_pool(release: Release) -> Scope:
-    return Scope(AccountKind.RELEASE_POOL, release=release)
-
-
-def reserved(release: Release) -> Scope:
-    return Scope(AccountKind.RESERVED, release=release)
-
-
-def payable(merchant_id: int) -> Scope:
-    return Scope(AccountKind.MERCHANT_PAYABLE, party=f"m{merchant_id}")
-
-
-def paid_out(merchant_id: int) -> Scope:
-    return Scope(AccountKind.PAID_OUT, party=f"m{merchant_id}")
-
-
-def clawback_receivable(merchant_id: int) -> Scope:
-    return Scope(AccountKind.CLAWBACK_RECEIVABLE, party=f"m{merchant_id}")
-
 
 def _sources(campaign: Any) -> dict[str, Any]:
     return {str(s.pk): s for s in funding_sources(campaign)}
@@ -109,7 +97,7 @@ def _body_hash(payment_code: str, lines: Any) -> str:
 def _clean_key(key: str | None) -> str:
     key = (key or "").strip()
     if len(key) > 64:
-        raise RedemptionError("Idempotency-Key 最长 64 个字符", code="INVALID_INPUT")
+        raise RedemptionError("Idempotency-Key 最长 64 个字符", code=CoreCode.INVALID_INPUT)
     return key
 
 
@@ -185,21 +173,10 @@ def _pool_exhausted(quote: pricing.Quote) -> PoolExhausted:
 
 
 # Under the write lock (_reserve): the same facts, read again.
-_POOL_SQL = (
-    "SELECT COALESCE(SUM(balance_fen), 0) FROM ledger_account WHERE release_id = %s AND kind = %s"
-)
 _LIVE_SQL = (
     "SELECT 1 FROM redemptions_redemption WHERE consumer_id = %s AND campaign_id = %s "
     "AND state IN (%s, %s)"
 )
-
-
-def _pool_left(release_id: int) -> int:
-    """What the release's pool holds, read without locking its accounts: on PostgreSQL another
-    till may take the money before the ledger locks them, so only a refusal is decided from
-    this; the ledger's locked read and conditional update decide the grant (invariant 5)."""
-    row = sql.fetch_one(_POOL_SQL, [release_id, AccountKind.RELEASE_POOL])
-    return int(row[0]) if row else 0
 
 
 def _precheck(till: Till, scan: scanning.Scan, quote: pricing.Quote) -> None:
@@ -225,10 +202,9 @@ def _replayed(existing: Redemption, digest: str) -> Redemption:
     return existing
 
 
-def _refusal(redemption: Redemption) -> payments.PaymentError:
+def _refusal(redemption: Redemption) -> PaymentError:
     """What the till is told about a failed sale: the true outcome, money paid back included."""
-    error = (payments.PaymentCancelled if redemption.failure_code == CANCELLED
-             else payments.PaymentError)
+    error = PaymentCancelled if redemption.failure_code == CANCELLED else PaymentError
     return error(f"{payment_outcome(redemption)}（核销 #{redemption.pk}）")
 
 
@@ -253,7 +229,7 @@ def _reserve(*, actor: Any, voucher_id: int, quote: pricing.Quote, key: str,
              digest: str) -> Redemption:
     now = clock.now()
     voucher = voucher_by_id(voucher_id, lock=True)
-    till = till_of(actor)  # again, inside the lock: suspended a moment ago means suspended
+    till = scanning.till_of(actor)  # again, inside the lock: suspended a moment ago means suspended
     refusal = till_refusal(till)
     if refusal is not None:
         raise refusal
@@ -263,7 +239,10 @@ def _reserve(*, actor: Any, voucher_id: int, quote: pricing.Quote, key: str,
         raise refusal
     if sql.fetch_one(_LIVE_SQL, [voucher.consumer_id, voucher.campaign_id, *LIVE_STATES]):
         raise _redeemed_already()
-    if guards_enabled() and _pool_left(voucher.release_id) < quote.subsidy_fen:
+    # The pool read without locking its accounts: on PostgreSQL another till may take the money
+    # before the ledger locks them, so only a refusal is decided from it; the ledger's locked
+    # read and conditional update decide the grant (invariant 5).
+    if guards.enabled() and release_pool_fen(voucher.release_id) < quote.subsidy_fen:
         raise _pool_exhausted(quote)  # short: refuse before writing anything
     release = sql.load(Release, "id = %s", [voucher.release_id])[0]
     campaign = voucher.campaign_id  # the ledger takes ids: no need to load the campaign
@@ -293,6 +272,7 @@ def _reserve(*, actor: Any, voucher_id: int, quote: pricing.Quote, key: str,
     try:
         tx = transfer(campaign=campaign, kind=TxKind.RESERVE, source_scope=release_pool(release),
                       dest_scope=reserved(release), amount=quote.subsidy_fen, release=release,
+                      sources=funding_sources(campaign),
                       period=release.period_id, dedupe_key=f"reserve:{redemption.pk}",
                       reference=f"redemption:{redemption.pk}",
                       memo=f"核销 #{redemption.pk} 预占补贴")
@@ -335,14 +315,11 @@ def _apply_payment(*, redemption_id: int, result: payments.PaymentResult) -> Red
     ref = f"redemption:{redemption.pk}"
     if result.succeeded:
         release = sql.load(Release, "id = %s", [redemption.release_id])[0]
-        if not sql.execute("UPDATE vouchers_voucher SET used_at = %s WHERE id = %s "
-                           "AND used_at IS NULL", [sql.db_time(now), redemption.voucher_id]):
+        if not mark_used(voucher_id=redemption.voucher_id, now=now):
             raise VoucherUsed("这张消费券已经使用过")  # pragma: no cover - constraint prevents
-        merchant = sql.fetch_one("SELECT legal_name FROM merchants_merchant WHERE id = %s",
-                                 [redemption.merchant_id])
         post(campaign=campaign, kind=TxKind.REDEEM, release=release, period=release.period_id,
              dedupe_key=f"redeem:{redemption.pk}", reference=ref,
-             memo=f"核销 #{redemption.pk}：补贴计入应付{merchant[0] if merchant else ''}",
+             memo=f"核销 #{redemption.pk}：补贴计入应付{legal_name(redemption.merchant_id)}",
              lines=_move_by_source(campaign=campaign, split=redemption.subsidy_by_source,
                                    source_scope=reserved(release),
                                    dest_scope=payable(redemption.merchant_id)))
@@ -444,7 +421,7 @@ def _split_back(redemption: Redemption, amount: int) -> dict[str, int]:
             out[sid] = take
             amount -= take
     if amount:
-        raise RedemptionError("退回金额超过本笔补贴", code="RETURN_INVALID")  # pragma: no cover
+        raise RedemptionError("退回金额超过本笔补贴", code=RedemptionCode.RETURN_INVALID)  # pragma: no cover
     return out
 
 
@@ -486,10 +463,10 @@ def _record_return(*, actor: Any, redemption_id: int, items: list[dict[str, Any]
                 raise IdempotencyMismatch("同一个请求号对应了不同的退货内容：请刷新页面后重新提交")
             return previous
     if redemption.state != RedemptionState.COMPLETED:
-        raise RedemptionError("只有已完成的核销可以退货", code="RETURN_INVALID", status=409)
+        raise RedemptionError("只有已完成的核销可以退货", code=RedemptionCode.RETURN_INVALID, status=409)
     reason = " ".join(str(reason or "").split())[:255]
     if not reason:
-        raise RedemptionError("请填写退货原因", code="REASON_REQUIRED")
+        raise RedemptionError("请填写退货原因", code=CampaignCode.REASON_REQUIRED)
     lines = {line.pk: line for line in redemption.lines.all()}
     wanted = _wanted_quantities(lines, items)
     returned_value = sum(_final_of(lines[i], lines[i].returned_quantity + q)
@@ -549,14 +526,14 @@ def _wanted_quantities(lines: dict[int, RedemptionLine], items: list[dict[str, A
             raise ReturnTooLarge("这笔核销的商品已经全部退货")
         return wanted
     if not isinstance(items, list) or not items:
-        raise RedemptionError("请选择要退的商品", code="RETURN_INVALID")
+        raise RedemptionError("请选择要退的商品", code=RedemptionCode.RETURN_INVALID)
     wanted = {}
     for item in items:
         line_id, quantity = (item or {}).get("line_id"), (item or {}).get("quantity")
         if (not isinstance(line_id, int) or isinstance(line_id, bool) or line_id not in lines):
-            raise RedemptionError("退货商品不属于这笔核销", code="RETURN_INVALID")
+            raise RedemptionError("退货商品不属于这笔核销", code=RedemptionCode.RETURN_INVALID)
         if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
-            raise RedemptionError("退货数量必须是正整数", code="RETURN_INVALID")
+            raise RedemptionError("退货数量必须是正整数", code=RedemptionCode.RETURN_INVALID)
         wanted[line_id] = wanted.get(line_id, 0) + quantity
     for line_id, quantity in wanted.items():
         line = lines[line_id]

@@ -1,4 +1,5 @@
-"""The till (/merchant/till) and a merchant's redemptions: receipt, confirmation form, returns.
+"""The merchant portal's home with the day's sales, the till (/merchant/till) and a merchant's
+redemptions: receipt, confirmation form, returns.
 
 Plain forms that work without JavaScript: enter the lines, see the quote (eligible price,
 subsidy, what the consumer pays), confirm. The confirm form carries an idempotency key made
@@ -15,20 +16,25 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from huiquan.campaigns.selectors import current_campaign
 from huiquan.catalog.selectors import kinds_of
 from huiquan.core import identifiers
 from huiquan.core.errors import DomainError
-from huiquan.core.money import MoneyFormatError, parse_yuan
+from huiquan.core.money import MoneyFormatError, format_yuan, parse_yuan
+from huiquan.merchants import checks
+from huiquan.merchants import services as merchant_services
+from huiquan.merchants.forms import StartForm
 from huiquan.merchants.selectors import merchant_of, till_refusal
 from huiquan.merchants.views import merchant_page
 from huiquan.redemptions import pdf, pricing, scanlock, selectors, services
+from huiquan.redemptions.errors import RedemptionCode
 from huiquan.vouchers.selectors import voucher_state
 
 ROWS = 6
 
 
 class LineFormError(DomainError):
-    code = "PRICE_INVALID"
+    code = RedemptionCode.PRICE_INVALID
 
 
 def _money(text: str, what: str, row: int, *, allow_zero: bool = False) -> int:
@@ -72,6 +78,36 @@ def _rows(post: Any) -> list[dict[str, str]]:
              "desc": post.get(f"desc_{i}", ""), "qty": post.get(f"qty_{i}", "1"),
              "price": post.get(f"price_{i}", ""), "disc": post.get(f"disc_{i}", "")}
             for i in range(1, ROWS + 1)]
+
+
+@merchant_page
+def home(request: HttpRequest) -> HttpResponse:
+    merchant = merchant_of(request.user)
+    campaign = current_campaign()
+    if merchant is None:
+        form = StartForm(request.POST or None)
+        if request.method == "POST" and form.is_valid() and campaign is not None:
+            try:
+                merchant_services.start_application(campaign=campaign, actor=request.user,
+                                           legal_name=form.cleaned_data["legal_name"])
+            except DomainError as exc:
+                form.add_error("legal_name", exc.message)
+            else:
+                return redirect("merchant:application")
+        return render(request, "merchants/start.html", {"campaign": campaign, "form": form})
+    refusal = till_refusal(merchant)
+    return render(request, "merchants/home.html", {
+        "campaign": campaign, "merchant": merchant, "refusal": refusal,
+        "check_rows": _check_rows(merchant), "trainings": merchant.trainings.all(),
+        "today": selectors.day_of(merchant),
+        "recent": selectors.recent_of(merchant, 20),
+        "missing": merchant_services.missing_fields(merchant),
+    })
+
+
+def _check_rows(merchant: Any) -> list[dict[str, Any]]:
+    results = (merchant.checks or {}).get("results", {})
+    return [{"label": checks.CHECK_LABELS.get(k, k), **v} for k, v in results.items()]
 
 
 @merchant_page
@@ -149,7 +185,7 @@ def goods_return(request: HttpRequest, redemption_id: int) -> HttpResponse:
             continue
         try:
             quantity = identifiers.whole_number(
-                text, lambda: DomainError("退货数量必须是整数", code="RETURN_INVALID"))
+                text, lambda: DomainError("退货数量必须是整数", code=RedemptionCode.RETURN_INVALID))
         except DomainError as exc:
             messages.error(request, exc.message)
             return redirect("merchant:redemption", redemption_id=redemption_id)
@@ -163,7 +199,7 @@ def goods_return(request: HttpRequest, redemption_id: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"退货已登记：退还顾客 {done.refund_fen / 100:.2f} 元（不含补贴）")
+        messages.success(request, f"退货已登记：退还顾客 {format_yuan(done.refund_fen)} 元（不含补贴）")
     return redirect("merchant:redemption", redemption_id=redemption_id)
 
 
@@ -172,7 +208,7 @@ def confirmation_pdf(request: HttpRequest, redemption_id: int) -> HttpResponse:
     """《隰县家居消费补贴确认书》 for this sale, to print and sign (R-DOC-1)."""
     redemption = selectors.for_merchant(merchant_of(request.user), redemption_id)
     if redemption.state != "completed":
-        raise DomainError("只有已完成的核销可以打印确认书", code="REDEMPTION_NOT_COMPLETED",
+        raise DomainError("只有已完成的核销可以打印确认书", code=RedemptionCode.REDEMPTION_NOT_COMPLETED,
                           status=409)
     response = HttpResponse(pdf.confirmation_form(redemption), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="confirmation-{redemption.pk}.pdf"'

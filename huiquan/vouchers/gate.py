@@ -26,6 +26,8 @@ from typing import Any
 
 from django.conf import settings
 
+from huiquan.core import guards
+
 log = logging.getLogger(__name__)
 
 ADMIT = """
@@ -59,7 +61,7 @@ def _client() -> Any:
 
 def enabled() -> bool:
     """On when REDIS_URL is set (and off when a race test switches every protection off)."""
-    return bool(settings.REDIS_URL) and not settings.HUIQUAN_UNSAFE_DISABLE_GUARDS
+    return bool(settings.REDIS_URL) and guards.enabled()
 
 
 def _key(release: Any) -> str:

@@ -19,8 +19,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from huiquan.consumers import geofence
 from huiquan.consumers.services import signed_token_user
+from huiquan.core import geo
 from huiquan.core.errors import DomainError
 from huiquan.vouchers import services
 
@@ -60,7 +60,7 @@ class SoldOutShortCut:
         if not numbers or not isinstance(system, str):
             return None
         try:
-            geofence.parse_point(lat, lng, system)
+            geo.parse_point(lat, lng, system)
             raise services.sold_out_refusal()
         except DomainError as refused:
             response = JsonResponse(refused.as_dict(), status=refused.status)

@@ -20,6 +20,7 @@ from datetime import datetime
 
 from huiquan.core import clock, identifiers
 from huiquan.core.errors import DomainError
+from huiquan.vouchers.errors import VoucherCode
 from huiquan.vouchers.models import Voucher
 from huiquan.vouchers.selectors import voucher_by_handle
 
@@ -31,7 +32,7 @@ HANDLE_LOW, HANDLE_HIGH = 10 ** (HANDLE_DIGITS - 1), 10**HANDLE_DIGITS  # no lea
 
 
 class _NotACode(DomainError):
-    code = "PAYMENT_CODE_INVALID"
+    code = VoucherCode.PAYMENT_CODE_INVALID
 
 
 def new_handle() -> int:

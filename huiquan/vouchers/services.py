@@ -5,29 +5,27 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
-from huiquan.campaigns.models import Campaign, Release
-from huiquan.consumers import geofence
+from huiquan.campaigns.selectors import (
+    ReleaseView,
+    claim_release,
+    open_releases,
+    remaining_count,
+)
+from huiquan.campaigns.services import take_one_voucher
 from huiquan.consumers.models import Consumer
-from huiquan.core import clock, sql
-from huiquan.core.converters import MAX_ID
-from huiquan.core.errors import Busy, DomainError
+from huiquan.core import clock, geo, guards, memo, sql
+from huiquan.core.errors import Busy, CoreCode, DomainError
 from huiquan.vouchers import gate, paycode
-from huiquan.vouchers.errors import ClaimRefused
+from huiquan.vouchers.errors import ClaimRefused, VoucherCode
 from huiquan.vouchers.models import IdempotentRequest, Voucher
 
 VALID_AT_MOST = timedelta(days=7)  # "自获券后一周之内有效"
 
-
-def _guarded() -> bool:
-    return not getattr(settings, "HUIQUAN_UNSAFE_DISABLE_GUARDS", False)
 
 
 def _refuse(code: str, message: str, status: int = 409) -> ClaimRefused:
@@ -35,39 +33,20 @@ def _refuse(code: str, message: str, status: int = 409) -> ClaimRefused:
 
 
 def sold_out_refusal() -> ClaimRefused:
-    return _refuse("SOLD_OUT", "本批次的券已经抢完了，下周五 10:00 再来")
+    return _refuse(VoucherCode.SOLD_OUT, "本批次的券已经抢完了，下周五 10:00 再来")
 
 
-@dataclass(frozen=True)
-class ReleaseView:
-    """What the claim path needs of a release, read in one light query (no JSON blobs)."""
-
-    pk: int
-    campaign_id: int
-    opens_at: datetime
-    expires_at: datetime
-    confirmed_at: datetime | None
-    cancelled_at: datetime | None
-    remaining_count: int
-    fence_adcode: str | None
-    fence_name: str | None
-
-
-# The two reads every claim makes, as plain SQL: on the release-day path the ORM's query
-# building cost more than the queries (bench/RESULTS.md). Same tables, same meaning.
-_RELEASE_SQL = (
-    "SELECT r.id, p.campaign_id, r.opens_at, r.expires_at, r.confirmed_at, r.cancelled_at, "
-    "r.remaining_count FROM campaigns_release r JOIN campaigns_period p ON p.id = r.period_id "
-    "WHERE r.id = %s"
-)
+# The claim's own read of the person's vouchers, as plain SQL: on the release-day path the ORM's
+# query building cost more than the queries (bench/RESULTS.md). The release is read by
+# campaigns.selectors.claim_release.
 _LIMITS_SQL = (
     "SELECT release_id, used_at, valid_until FROM vouchers_voucher "
     "WHERE consumer_id = %s AND campaign_id = %s"
 )
 
 
-# The claim's two writes. The conditional UPDATE is invariant 4's guard: it takes one voucher
-# only while one is left and the window is open.
+# The claim's two writes: this insert, and campaigns.services.take_one_voucher, invariant 4's
+# guard (a conditional UPDATE: one voucher only while one is left and the window is open).
 # A handle already taken (vouchers.paycode: random, 8 digits) inserts nothing and is redrawn;
 # any other clash, (consumer, release) above all, still raises.
 _INSERT_VOUCHER_SQL = (
@@ -76,52 +55,18 @@ _INSERT_VOUCHER_SQL = (
     "VALUES (%s, %s, %s, %s, %s, NULL, %s, %s, %s) "
     "ON CONFLICT (paycode_handle) DO NOTHING RETURNING id"
 )
-_TAKE_ONE_SQL = (
-    "UPDATE campaigns_release SET remaining_count = remaining_count - 1 "
-    "WHERE id = %s AND remaining_count > 0 AND opens_at <= %s AND expires_at > %s "
-    "AND confirmed_at IS NOT NULL AND cancelled_at IS NULL"
-)
-
-
-# The current campaign and its claim fence, re-read at most every few seconds per process (a new
-# campaign file is loaded once a season; a release is read on every claim).
-CAMPAIGN_CACHE_SECONDS = 5.0
-_campaign_cache: dict[str, tuple[float, int, str | None, str | None]] = {}
-
-
-def _current_campaign_fence() -> tuple[int, str | None, str | None] | None:
-    cached = _campaign_cache.get("current")
-    if cached is not None and time.monotonic() - cached[0] < CAMPAIGN_CACHE_SECONDS:
-        return cached[1], cached[2], cached[3]
-    rows = list(Campaign.objects.order_by("-pk").values_list(
-        "pk", "config__geofences__claim__adcode", "config__geofences__claim__name")[:1])
-    if not rows:
-        return None
-    _campaign_cache["current"] = (time.monotonic(), *rows[0])
-    return rows[0]
-
-
 def _open_release(release_id: int) -> ReleaseView:
-    current = _current_campaign_fence()
-    rows = (sql.fetch(_RELEASE_SQL, [release_id], times=(2, 3, 4, 5))
-            if 0 < release_id <= MAX_ID else [])  # above 2^63 the driver itself would fail
-    row = rows[0] if rows and current is not None and rows[0][1] == current[0] else None
-    if row is None:
-        raise _refuse("RELEASE_NOT_FOUND", "没有这个发放批次（或不属于当前活动）", 404)
-    assert current is not None
-    pk, campaign_id, opens_at, expires_at, confirmed_at, cancelled_at, remaining = row
-    release = ReleaseView(pk=pk, campaign_id=campaign_id, opens_at=opens_at,
-                          expires_at=expires_at, confirmed_at=confirmed_at,
-                          cancelled_at=cancelled_at, remaining_count=remaining,
-                          fence_adcode=current[1], fence_name=current[2])
+    release = claim_release(release_id)
+    if release is None:
+        raise _refuse(VoucherCode.RELEASE_NOT_FOUND, "没有这个发放批次（或不属于当前活动）", 404)
     now = clock.now()
     if release.cancelled_at is not None or release.confirmed_at is None:
-        raise _refuse("RELEASE_NOT_OPEN", "本批次没有发放")
+        raise _refuse(VoucherCode.RELEASE_NOT_OPEN, "本批次没有发放")
     if now < release.opens_at:
-        raise _refuse("RELEASE_NOT_OPEN",
+        raise _refuse(VoucherCode.RELEASE_NOT_OPEN,
                       f"还没开始：{clock.local(release.opens_at):%m月%d日 %H:%M} 准时开抢")
     if now >= release.expires_at:
-        raise _refuse("RELEASE_CLOSED", "本批次已结束")
+        raise _refuse(VoucherCode.RELEASE_CLOSED, "本批次已结束")
     return release
 
 
@@ -131,15 +76,15 @@ def _check_limits(consumer: Consumer, release: ReleaseView) -> None:
     mine = [{"release_id": r[0], "used_at": r[1], "valid_until": r[2]}
             for r in sql.fetch(_LIMITS_SQL, [consumer.pk, release.campaign_id], times=(1, 2))]
     if any(v["used_at"] is not None for v in mine):
-        raise _refuse("ALREADY_USED_IN_CAMPAIGN", "您在本次活动中已经使用过一张券：每人限用一张")
+        raise _refuse(VoucherCode.ALREADY_USED_IN_CAMPAIGN, "您在本次活动中已经使用过一张券：每人限用一张")
     if any(v["release_id"] == release.pk for v in mine):
-        raise _refuse("ALREADY_CLAIMED", "您已经领取过本批次的券")
+        raise _refuse(VoucherCode.ALREADY_CLAIMED, "您已经领取过本批次的券")
     if any(v["valid_until"] > now for v in mine):
-        raise _refuse("HOLDS_UNUSED_VOUCHER", "您还有一张未使用且未过期的券，用完或过期后才能再领")
+        raise _refuse(VoucherCode.HOLDS_UNUSED_VOUCHER, "您还有一张未使用且未过期的券，用完或过期后才能再领")
 
 
 # Releases this process has seen sold out (the sold-out crowd's fast path).
-_sold_out: set[int] = set()
+_sold_out = memo.new_set("vouchers.sold_out")
 
 
 class _Replayed(Exception):
@@ -152,7 +97,7 @@ _NOT_STORED = {"SOLD_OUT", "RELEASE_NOT_OPEN", "BUSY"}
 
 def claim_voucher(*, consumer: Consumer, release_id: int, lat: Any, lng: Any,
                   coord_system: Any, idempotency_key: str | None = None) -> Voucher:
-    """Claim one voucher of an open release for a verified person inside the geofence.
+    """Claim one voucher of an open release for a verified person inside the geo.
 
     One transaction: the remaining count is decremented only where still positive and the
     window open (conditional update), then the voucher is inserted under the unique constraint
@@ -162,7 +107,7 @@ def claim_voucher(*, consumer: Consumer, release_id: int, lat: Any, lng: Any,
     body = {"release": release_id, "lat": lat, "lng": lng, "coord_system": coord_system}
     key = (idempotency_key or "").strip()
     if len(key) > 64:  # as the till: never cut (two long keys would become one)
-        raise DomainError("Idempotency-Key 最长 64 个字符", code="INVALID_INPUT")
+        raise DomainError("Idempotency-Key 最长 64 个字符", code=CoreCode.INVALID_INPUT)
     if key:
         stored = replay(user_id=consumer.user_id, key=key, body=body)
         if stored is not None:
@@ -190,15 +135,15 @@ def _answer(stored: IdempotentRequest) -> Voucher:
 def _claim(consumer: Consumer, release_id: int, lat: Any, lng: Any, coord_system: Any,
            key: str, body: dict[str, Any]) -> Voucher:
     if not consumer.is_verified:
-        raise _refuse("NOT_VERIFIED", "请先完成实名认证（姓名 + 身份证号）", 403)
-    flat, flng, system = geofence.parse_point(lat, lng, coord_system)
+        raise _refuse(VoucherCode.NOT_VERIFIED, "请先完成实名认证（姓名 + 身份证号）", 403)
+    flat, flng, system = geo.parse_point(lat, lng, coord_system)
     if release_id in _sold_out:  # remembered in this process: no database at all
         raise sold_out_refusal()
     release = _open_release(release_id)
-    if release.fence_adcode and not geofence.contains(release.fence_adcode, lat=flat, lng=flng,
+    if release.fence_adcode and not geo.contains(release.fence_adcode, lat=flat, lng=flng,
                                                        coord_system=system):
         area = release.fence_name or "活动区域"
-        raise _refuse("OUTSIDE_GEOFENCE", f"您当前的位置不在{area}范围内：定位在{area}才能领取",
+        raise _refuse(VoucherCode.OUTSIDE_GEOFENCE, f"您当前的位置不在{area}范围内：定位在{area}才能领取",
                       403)
     if release.remaining_count <= 0:
         # A release's remaining count only ever goes down: once sold out, always sold out.
@@ -209,12 +154,12 @@ def _claim(consumer: Consumer, release_id: int, lat: Any, lng: Any, coord_system
     _check_limits(consumer, release)
     admitted = False
     if gate.enabled():
-        if not gate.admit(release, lambda: Release.objects.get(pk=release.pk).remaining_count):
+        if not gate.admit(release, lambda: remaining_count(release.pk)):
             raise sold_out_refusal()
         admitted = True
     naive_remaining = None
-    if not _guarded():  # the naive shape race tests must catch: read now, write later
-        naive_remaining = Release.objects.get(pk=release.pk).remaining_count
+    if not guards.enabled():  # the naive shape race tests must catch: read now, write later
+        naive_remaining = remaining_count(release.pk)
         if _between_read_and_write is not None:
             _between_read_and_write()
     try:
@@ -224,7 +169,7 @@ def _claim(consumer: Consumer, release_id: int, lat: Any, lng: Any, coord_system
             if key and IdempotentRequest.objects.filter(user_id=consumer.user_id,
                                                         key=key).exists():
                 raise _Replayed from exc
-            raise _refuse("ALREADY_CLAIMED", "您已经领取过本批次的券") from exc
+            raise _refuse(VoucherCode.ALREADY_CLAIMED, "您已经领取过本批次的券") from exc
     except (DomainError, _Replayed):
         if admitted:
             gate.give_back(release)
@@ -241,7 +186,7 @@ def _claim_in_transaction(consumer: Consumer, release: ReleaseView, key: str,
         record = IdempotentRequest.objects.create(
             user_id=consumer.user_id, key=key, body_hash=body_hash(body), status=202,
             response={}, created_at=now)
-    if _guarded() and connection.features.has_select_for_update:
+    if guards.enabled() and connection.features.has_select_for_update:
         # PostgreSQL: serialize one person's claims. SQLite's BEGIN IMMEDIATE already has.
         consumer = Consumer.objects.select_for_update().get(pk=consumer.pk)
     _check_limits(consumer, release)
@@ -270,18 +215,19 @@ def _claim_in_transaction(consumer: Consumer, release: ReleaseView, key: str,
     # The release row is the one every claim touches: take it last, so on PostgreSQL its row
     # lock is held only from here to COMMIT. No count left (or the window closed meanwhile):
     # everything above rolls back.
-    if _guarded():
-        with connection.cursor() as cursor:
-            cursor.execute(_TAKE_ONE_SQL, [release.pk, sql.db_time(now), sql.db_time(now)])
-            taken = cursor.rowcount
-    else:  # built only here: inside the write lock every microsecond is queued for
-        window = Release.objects.filter(pk=release.pk, opens_at__lte=now, expires_at__gt=now,
-                                        confirmed_at__isnull=False, cancelled_at__isnull=True)
-        current = naive_remaining or 0
-        taken = window.update(remaining_count=max(current - 1, 0)) if current > 0 else 0
-    if not taken:
+    if not take_one_voucher(release_id=release.pk, now=now, naive_remaining=naive_remaining):
         raise sold_out_refusal()
     return voucher
+
+
+_MARK_USED_SQL = "UPDATE vouchers_voucher SET used_at = %s WHERE id = %s AND used_at IS NULL"
+
+
+def mark_used(*, voucher_id: int, now: datetime) -> bool:
+    """Mark a voucher used, inside the caller's transaction (a completed sale:
+    redemptions.services); False when it was used already. One plain statement: it runs in
+    every sale's second transaction (bench/RESULTS.md)."""
+    return sql.execute(_MARK_USED_SQL, [sql.db_time(now), voucher_id]) == 1
 
 
 # Test-only hook: runs between the naive read and write when the guards are off.
@@ -298,7 +244,7 @@ def replay(*, user_id: int, key: str, body: dict[str, Any]) -> IdempotentRequest
     stored = IdempotentRequest.objects.filter(user_id=user_id, key=key).first()
     if stored is not None and stored.body_hash != body_hash(body):
         raise DomainError("同一个 Idempotency-Key 不能用于不同的请求",
-                          code="IDEMPOTENCY_KEY_REUSED", status=422)
+                          code=VoucherCode.IDEMPOTENCY_KEY_REUSED, status=422)
     return stored
 
 
@@ -329,7 +275,5 @@ def sync_gate() -> None:
     """Re-copy open releases' remaining counts into the Redis gate (heals lost places)."""
     if not gate.enabled():
         return
-    now = clock.now()
-    for release in Release.objects.filter(opens_at__lte=now, expires_at__gt=now,
-                                          confirmed_at__isnull=False):
+    for release in open_releases(clock.now()):
         gate.sync(release)

@@ -5,7 +5,7 @@ import pytest
 from huiquan.campaigns import selectors
 from huiquan.campaigns.errors import FundsNotReceived, ReleaseAlreadyConfirmed
 from huiquan.campaigns.services import confirm_release, perform_due_transitions, receive_funds
-from huiquan.ledger.selectors import reconcile
+from huiquan.reconcile import reconcile
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from huiquan.campaigns import selectors
 from huiquan.campaigns.errors import ReasonRequired, ReleaseNotConfirmable
 from huiquan.campaigns.services import confirm_release, perform_due_transitions, receive_funds
 from huiquan.ledger.models import AccountKind, LedgerTransaction, TxKind
-from huiquan.ledger.selectors import reconcile
+from huiquan.reconcile import reconcile
 from tests.helpers import book_redemptions
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ import pytest
 from huiquan.campaigns.models import Release
 from huiquan.campaigns.services import confirm_release, receive_funds
 from huiquan.core.errors import DomainError
-from huiquan.ledger.selectors import reconcile
+from huiquan.reconcile import reconcile
 from huiquan.vouchers import services
 from huiquan.vouchers.models import Voucher
 from tests.concurrency.conftest import run_concurrently

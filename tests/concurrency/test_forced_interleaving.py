@@ -9,10 +9,12 @@ import threading
 import pytest
 from django.db import connections, transaction
 
+from huiquan.campaigns.selectors import funding_sources
 from huiquan.ledger import services as ledger
 from huiquan.ledger.errors import InsufficientFunds
 from huiquan.ledger.models import AccountKind, TxKind
-from huiquan.ledger.selectors import reconcile
+from huiquan.ledger.scopes import Scope
+from huiquan.reconcile import reconcile
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
 
@@ -32,9 +34,9 @@ def test_a_second_writer_waits_for_the_paused_first_and_then_sees_its_write(camp
         try:
             with transaction.atomic():
                 ledger.transfer(campaign=campaign, kind=TxKind.FUND_PERIOD,
-                                source_scope=ledger.Scope(AccountKind.CAMPAIGN_POOL),
-                                dest_scope=ledger.Scope(AccountKind.PERIOD_POOL, period=period),
-                                amount=200_000_00)
+                                source_scope=Scope(AccountKind.CAMPAIGN_POOL),
+                                dest_scope=Scope(AccountKind.PERIOD_POOL, period=period),
+                                amount=200_000_00, sources=funding_sources(campaign))
             outcomes[name] = "ok"
         except InsufficientFunds as exc:
             outcomes[name] = exc

@@ -19,7 +19,7 @@ import pytest
 
 from huiquan.core.locks import as_busy, is_lock_failure
 from huiquan.ledger import services as ledger
-from huiquan.ledger.selectors import reconcile
+from huiquan.reconcile import reconcile
 from huiquan.redemptions import payments
 from huiquan.redemptions import services as till
 from huiquan.redemptions.models import Redemption

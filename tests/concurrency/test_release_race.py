@@ -21,7 +21,7 @@ from huiquan.campaigns.errors import FundsNotReceived, ReleaseAlreadyConfirmed
 from huiquan.campaigns.models import Release
 from huiquan.core.errors import DomainError
 from huiquan.ledger.models import NEGATIVE_KINDS, Account, LedgerTransaction, TxKind
-from huiquan.ledger.selectors import reconcile
+from huiquan.reconcile import reconcile
 from tests.concurrency.conftest import (
     postgresql_only,
     run_concurrently,

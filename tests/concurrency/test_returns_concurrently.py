@@ -19,7 +19,7 @@ from huiquan.campaigns import services as campaign_services
 from huiquan.campaigns.models import Campaign
 from huiquan.campaigns.services import confirm_release
 from huiquan.ledger.models import AccountKind
-from huiquan.ledger.selectors import reconcile
+from huiquan.reconcile import reconcile
 from huiquan.redemptions import services as till
 from huiquan.redemptions.models import GoodsReturn
 from huiquan.vouchers.models import Voucher

@@ -12,7 +12,7 @@ from huiquan.campaigns.selectors import release_balance
 from huiquan.campaigns.services import confirm_release, receive_funds
 from huiquan.core.errors import DomainError
 from huiquan.ledger.models import Account
-from huiquan.ledger.selectors import reconcile
+from huiquan.reconcile import reconcile
 from huiquan.redemptions.models import Redemption
 from huiquan.redemptions.services import redeem_voucher
 from huiquan.vouchers.services import claim_voucher

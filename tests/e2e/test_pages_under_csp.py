@@ -11,8 +11,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from huiquan.core import staff
 from huiquan.core.roles import Role
+from huiquan.staff import services as staff
 from tests.merchant_fixtures import aircon, redeem_at
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -5,11 +5,13 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 
+from huiquan.campaigns.selectors import funding_sources
 from huiquan.cli import main as cli
 from huiquan.ledger.errors import AlreadyPosted, InsufficientFunds, LedgerError
 from huiquan.ledger.models import Account, AccountKind, LedgerTransaction, Posting, TxKind
-from huiquan.ledger.selectors import reconcile
-from huiquan.ledger.services import Scope, account_for, post, transfer
+from huiquan.ledger.scopes import Scope
+from huiquan.ledger.services import account_for, post, transfer
+from huiquan.reconcile import reconcile
 
 pytestmark = pytest.mark.django_db
 POOL = Scope(AccountKind.CAMPAIGN_POOL)
@@ -56,7 +58,7 @@ def test_a_pool_can_never_go_below_zero(campaign):
     with pytest.raises(InsufficientFunds), transaction.atomic():
         transfer(campaign=campaign, kind=TxKind.FUND_PERIOD, source_scope=POOL,
                  dest_scope=Scope(AccountKind.PERIOD_POOL, period=campaign.periods.first()),
-                 amount=240_000_01)
+                 amount=240_000_01, sources=funding_sources(campaign))
     assert _snapshot() == before
 
 
@@ -90,7 +92,7 @@ def test_money_is_drawn_county_first_and_stays_traceable(campaign, finance):
     dest = Scope(AccountKind.PERIOD_POOL, period=campaign.periods.first())
     with transaction.atomic():
         tx = transfer(campaign=campaign, kind=TxKind.FUND_PERIOD, source_scope=POOL,
-                      dest_scope=dest, amount=300_000_00)
+                      dest_scope=dest, amount=300_000_00, sources=funding_sources(campaign))
     by_source = {p.account.source.code: p.amount_fen
                  for p in tx.postings.select_related("account__source") if p.amount_fen > 0}
     assert by_source == {"county": 240_000_00, "city": 60_000_00}

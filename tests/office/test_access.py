@@ -82,10 +82,11 @@ def test_a_refusal_outside_the_office_gets_a_plain_page_without_office_navigatio
     from django.template.loader import render_to_string
 
     from huiquan.core.errors import DomainError
+    from huiquan.core.middleware import error_page
 
     request = rf.post("/m/claim/")
     request.user = auditor
-    html = render_to_string("office/error.html",
+    html = render_to_string(error_page(request.path),
                             {"error": DomainError("审计角色为只读", code="READ_ONLY", status=403)},
                             request=request)
     assert "审计角色为只读" in html and "READ_ONLY" in html

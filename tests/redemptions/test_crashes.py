@@ -17,7 +17,7 @@ from django.db.models import Sum
 from huiquan.cli import main as cli
 from huiquan.core.faults import CRASH_EXIT
 from huiquan.ledger.models import Account, AccountKind
-from huiquan.ledger.selectors import reconcile
+from huiquan.reconcile import reconcile
 from huiquan.redemptions.models import (
     AutoRefund,
     GoodsReturn,

@@ -58,7 +58,7 @@ def _stale_money(open_release, stale_scan, monkeypatch):  # type: ignore[no-unty
 
     book_redemptions(open_release, 300_000_00 - 50_000)
     stale_scan(pool_fen=10**12)
-    monkeypatch.setattr(services, "_pool_left", lambda release_id: 10**12)
+    monkeypatch.setattr(services, "release_pool_fen", lambda release_id: 10**12)
 
 
 def test_a_stale_read_of_money_does_not_grant_a_subsidy(shop, holder, open_release,  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ import pytest
 
 from huiquan.audit.models import AuditEntry
 from huiquan.core import clock as core_clock
-from huiquan.ledger.selectors import reconcile
+from huiquan.reconcile import reconcile
 from huiquan.redemptions.models import GoodsReturn, Redemption, RedemptionState, SandboxPayment
 from huiquan.redemptions.payments import PaymentResult, SandboxPaymentProvider
 from huiquan.redemptions.services import resolve_pending, return_goods
@@ -253,3 +253,29 @@ def test_the_api_answers_the_true_outcome_and_checks_by_post(shop, holder, clien
     assert "支付已撤销并退款" in body["outcome"]
     assert body["charge_refund"]["refund_state"] == "done"
     assert body["charge_refund"]["amount_fen"] == sale.consumer_pays_fen
+
+
+def test_reading_a_pending_sale_writes_nothing_only_the_post_asks_the_provider(  # type: ignore[no-untyped-def]
+        shop, holder, client, clock):
+    """Issue 13: GET /merchant/redemptions/{id} (the API) and the till's receipt page only read.
+    A pending sale long past its answer stays pending on GET, ledger untouched; the POST
+    payment-check asks the provider and finishes it."""
+    from huiquan.ledger.models import LedgerTransaction
+    from tests.redemptions.test_api import _token
+
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {_token(client, shop.till_user.phone)}"}
+    sale = redeem_at(shop, holder().voucher, [aircon(price_paying(66))])
+    assert sale.state == "pending"
+    clock.advance(minutes=3)  # a check now would cancel it at the provider and post to the ledger
+    postings = LedgerTransaction.objects.count()
+    body = client.get(f"/api/v1/merchant/redemptions/{sale.pk}", **headers).json()
+    client.force_login(shop.till_user)
+    page = client.get(f"/merchant/redemptions/{sale.pk}/")
+    assert body["state"] == "pending" and "确认中" in body["outcome"]
+    assert "查询支付结果" in page.content.decode()
+    assert LedgerTransaction.objects.count() == postings
+    sale.refresh_from_db()
+    assert sale.state == "pending"
+    checked = client.post(f"/api/v1/merchant/redemptions/{sale.pk}/payment-check",
+                          **headers).json()
+    assert checked["state"] == "failed" and LedgerTransaction.objects.count() == postings + 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from huiquan.core.errors import DomainError
-from huiquan.ledger.selectors import reconcile
+from huiquan.reconcile import reconcile
 from huiquan.redemptions.models import Redemption, RedemptionState
 from huiquan.redemptions.services import redeem_voucher
 from tests.merchant_fixtures import aircon, code_of, error_code, redeem_at, sofa_line

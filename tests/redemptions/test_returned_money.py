@@ -12,11 +12,13 @@ import pytest
 from django.db import transaction
 
 from huiquan.campaigns import selectors
+from huiquan.campaigns.selectors import funding_sources
 from huiquan.campaigns.services import _carry_over, perform_due_transitions
 from huiquan.core import clock as clock_module
 from huiquan.ledger.models import AccountKind, TxKind
-from huiquan.ledger.selectors import reconcile
-from huiquan.ledger.services import Scope, transfer
+from huiquan.ledger.scopes import Scope
+from huiquan.ledger.services import transfer
+from huiquan.reconcile import reconcile
 from huiquan.redemptions import payments
 from huiquan.redemptions import services as till
 from tests.merchant_fixtures import aircon, redeem_at
@@ -116,7 +118,8 @@ def test_reconcile_flags_money_left_in_a_carried_over_pool(open_release, clock):
     with transaction.atomic():  # money put back the way it was before issue 12
         transfer(campaign=campaign, kind=TxKind.RETURN_BEFORE_SETTLEMENT,
                  source_scope=Scope(AccountKind.CAMPAIGN_POOL),
-                 dest_scope=Scope(AccountKind.PERIOD_POOL, period=one), amount=12_345)
+                 dest_scope=Scope(AccountKind.PERIOD_POOL, period=one), amount=12_345,
+                 sources=funding_sources(campaign))
     rec = reconcile(campaign)
     assert not rec.ok
     bad = [c for c in rec.checks if not c.ok]

@@ -8,8 +8,8 @@ from django.db import transaction
 from huiquan.campaigns.selectors import release_balance
 from huiquan.core.errors import DomainError
 from huiquan.ledger.models import Account, AccountKind, TxKind
-from huiquan.ledger.selectors import reconcile
 from huiquan.ledger.services import post
+from huiquan.reconcile import reconcile
 from huiquan.redemptions.services import paid_out, payable, redeem_voucher, return_goods
 from huiquan.vouchers.selectors import voucher_state
 from tests.merchant_fixtures import aircon, code_of, sofa_line

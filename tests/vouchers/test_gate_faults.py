@@ -13,7 +13,7 @@ from django.conf import settings as django_settings
 
 from huiquan.campaigns.models import Release
 from huiquan.core.errors import DomainError
-from huiquan.ledger.selectors import reconcile
+from huiquan.reconcile import reconcile
 from huiquan.vouchers import gate, services
 from huiquan.vouchers.models import Voucher
 from tests.concurrency.test_claim_rush import VOUCHERS, small_release  # noqa: F401 - fixture

@@ -9,10 +9,10 @@ import pytest
 
 from huiquan.audit.models import AuditEntry
 from huiquan.cli import main
-from huiquan.core import staff
 from huiquan.core.errors import DomainError
 from huiquan.core.models import User
 from huiquan.core.roles import Role
+from huiquan.staff import services as staff
 
 pytestmark = pytest.mark.django_db
 NEW_PASSWORD = "qiuyue-2024-xian"

@@ -17,7 +17,7 @@ from shapely import prepared
 from shapely.geometry import Point, shape
 from shapely.prepared import PreparedGeometry
 
-from huiquan.core.errors import DomainError
+from huiquan.core.errors import CoreCode, DomainError
 
 GEODATA = Path(__file__).resolve().parent / "geodata"
 COORD_SYSTEMS = ("wgs84", "gcj02")
@@ -28,7 +28,7 @@ _EE = 0.00669342162296594323
 
 
 class LocationError(DomainError):
-    code = "LOCATION_INVALID"
+    code = CoreCode.LOCATION_INVALID
     status = 422
 
 
@@ -100,7 +100,7 @@ def _area(adcode: str, directory: str) -> PreparedGeometry:
 def parse_point(lat: object, lng: object, coord_system: object) -> tuple[float, float, str]:
     """Validate what a phone sent; a clear refusal for anything else (never a 500)."""
     if lat is None or lng is None or lat == "" or lng == "":
-        raise LocationError("没有获取到您的位置：请允许定位后再领取", code="LOCATION_REQUIRED")
+        raise LocationError("没有获取到您的位置：请允许定位后再领取", code=CoreCode.LOCATION_REQUIRED)
     try:
         flat, flng = float(lat), float(lng)  # type: ignore[arg-type]
     except (TypeError, ValueError) as exc:

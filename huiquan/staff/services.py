@@ -29,10 +29,13 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from huiquan.audit.services import record
-from huiquan.core import clock, identifiers
+from huiquan.consumers.errors import ConsumerCode
+from huiquan.consumers.services import revoke_api_tokens
+from huiquan.core import identifiers
 from huiquan.core.errors import DomainError, NotFound
 from huiquan.core.models import User
 from huiquan.core.roles import STAFF_ROLES, Role, require_role
+from huiquan.staff.errors import StaffCode, StaffError
 
 # Office roles in the order people read them (the bureau first, the system admin last).
 OFFICE_ROLES = [r for r in Role if r in STAFF_ROLES]
@@ -40,11 +43,6 @@ ADMIN_ROLES = frozenset({Role.ADMIN})  # who may manage staff accounts (R-ROLE-1
 # Phone sign-in makes users named c<phone> / m<phone>: a staff name of that shape would collide.
 _PHONE_USERNAME = re.compile(r"^[cm]\d{11}$")
 MAX_NAME = 64
-
-
-class StaffError(DomainError):
-    code = "STAFF_INVALID"
-    status = 422
 
 
 @dataclass(frozen=True)
@@ -60,7 +58,7 @@ def normalise_staff_phone(value: object) -> str:
         return ""
 
     def error() -> DomainError:
-        return StaffError("手机号格式不正确：请输入 11 位中国大陆手机号", code="PHONE_INVALID")
+        return StaffError("手机号格式不正确：请输入 11 位中国大陆手机号", code=ConsumerCode.PHONE_INVALID)
 
     phone = identifiers.digits(text, error, length=11)
     if not phone.startswith("1"):
@@ -76,10 +74,10 @@ def _username(value: object) -> str:
         UnicodeUsernameValidator()(name)
     except ValidationError:
         raise StaffError("用户名只能由字母、数字和 @ . + - _ 组成，最长 150 个字符",
-                         code="USERNAME_INVALID") from None
+                         code=StaffCode.USERNAME_INVALID) from None
     if _PHONE_USERNAME.match(name):
         raise StaffError("用户名不能是 c 或 m 加 11 位数字（这是手机登录账号的格式）",
-                         code="USERNAME_INVALID")
+                         code=StaffCode.USERNAME_INVALID)
     return name
 
 
@@ -94,7 +92,7 @@ def _role(value: object) -> Role:
     if value not in {r.value for r in OFFICE_ROLES}:
         names = "、".join(f"{r.value}（{r.label}）" for r in OFFICE_ROLES)
         raise StaffError(f"角色只能是：{names}；消费者和商户用手机验证码登录，不在这里建账号",
-                         code="ROLE_INVALID")
+                         code=StaffCode.ROLE_INVALID)
     return Role(str(value))
 
 
@@ -117,7 +115,7 @@ def _office_user(username: object) -> User:
     user = User.objects.filter(username=identifiers.nfkc(username),
                                role__in=[r.value for r in OFFICE_ROLES]).first()
     if user is None:
-        raise NotFound(f"找不到后台账号 {identifiers.nfkc(username)}", code="STAFF_NOT_FOUND")
+        raise NotFound(f"找不到后台账号 {identifiers.nfkc(username)}", code=StaffCode.STAFF_NOT_FOUND)
     return user
 
 
@@ -141,11 +139,11 @@ def add_staff(*, username: str, role: str, display_name: str, organisation: str,
     """Create an office account with no password and return its set-password link (R-ROLE-1).
 
     One role per user; the system admin role also gets Django's staff and superuser flags, which
-    /admin/ needs (and only that role may open /admin/: huiquan.core.admin)."""
+    /admin/ needs (and only that role may open /admin/: huiquan.core.admin_site)."""
     _check_actor(actor, "新建后台账号")
     user = User(username=_username(username), role=_role(role),
-                display_name=_text(display_name, label="姓名", code="NAME_INVALID"),
-                organisation=_text(organisation, label="单位", code="ORGANISATION_INVALID"),
+                display_name=_text(display_name, label="姓名", code=ConsumerCode.NAME_INVALID),
+                organisation=_text(organisation, label="单位", code=StaffCode.ORGANISATION_INVALID),
                 phone=normalise_staff_phone(phone))
     user.is_staff = user.is_superuser = user.role == Role.ADMIN
     user.set_unusable_password()
@@ -153,7 +151,7 @@ def add_staff(*, username: str, role: str, display_name: str, organisation: str,
         with transaction.atomic():
             user.save()
     except IntegrityError:
-        raise StaffError(f"用户名 {user.username} 已被使用", code="USERNAME_TAKEN",
+        raise StaffError(f"用户名 {user.username} 已被使用", code=StaffCode.USERNAME_TAKEN,
                          status=409) from None
     record(actor=actor, action="staff.add", obj_type="user", obj_id=user.pk,
            summary=f"新建后台账号 {user.username}（{Role(user.role).label}）",
@@ -170,7 +168,7 @@ def reissue_password_link(*, username: str, actor: Any = None) -> SetPasswordLin
     _check_actor(actor, "重设后台账号密码")
     user = _office_user(username)
     if not user.is_active:
-        raise StaffError(f"账号 {user.username} 已停用，不能重设密码", code="STAFF_DISABLED",
+        raise StaffError(f"账号 {user.username} 已停用，不能重设密码", code=StaffCode.STAFF_DISABLED,
                          status=409)
     user.set_unusable_password()
     user.save(update_fields=["password"])
@@ -194,10 +192,7 @@ def disable_staff(*, username: str, actor: Any = None) -> bool:
     user.is_active = False
     user.set_unusable_password()
     user.save(update_fields=["is_active", "password"])
-    from huiquan.consumers.models import ApiToken
-
-    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
-        revoked_at=clock.now())
+    revoked = revoke_api_tokens(user=user)
     record(actor=actor, action="staff.disable", obj_type="user", obj_id=user.pk,
            summary=f"停用后台账号 {user.username}", before=before,
            after={**snapshot(user), "tokens_revoked": revoked, **_via()})

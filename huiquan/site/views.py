@@ -16,6 +16,7 @@ from huiquan.core import clock, identifiers
 from huiquan.core.errors import DomainError
 from huiquan.redemptions.selectors import payment_notice
 from huiquan.vouchers import paycode, selectors, services
+from huiquan.vouchers.errors import VoucherCode
 
 
 def qr_svg(text: str) -> str:
@@ -52,7 +53,7 @@ def claim(request: HttpRequest) -> HttpResponse:
         return redirect("site:sign_in")
     try:
         release_id = identifiers.whole_number(request.POST.get("release"), lambda: DomainError(
-            "没有这个批次", code="RELEASE_NOT_FOUND", status=404))
+            "没有这个批次", code=VoucherCode.RELEASE_NOT_FOUND, status=404))
         services.claim_voucher(consumer=consumer, release_id=release_id,
                                lat=request.POST.get("lat"), lng=request.POST.get("lng"),
                                coord_system=request.POST.get("coord_system", "wgs84"),
@@ -60,7 +61,7 @@ def claim(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:
         request.session["claim_error"] = {"code": exc.code, "message": exc.message}
     except ValueError:
-        request.session["claim_error"] = {"code": "RELEASE_NOT_FOUND", "message": "没有这个批次"}
+        request.session["claim_error"] = {"code": VoucherCode.RELEASE_NOT_FOUND, "message": "没有这个批次"}
     else:
         messages.success(request, "领取成功！到参与活动的商户结账时出示付款码即可使用")
     return redirect("/#my-voucher")
@@ -72,7 +73,8 @@ def paycode_json(request: HttpRequest) -> HttpResponse:
     consumer = consumer_of(request.user)
     voucher = selectors.live_voucher(consumer) if consumer else None
     if voucher is None:
-        return JsonResponse({"code": "NO_VOUCHER", "message": "没有可用的券"}, status=404)
+        return JsonResponse({"code": VoucherCode.NO_VOUCHER, "message": VoucherCode.NO_VOUCHER.message},
+                            status=404)
     code = paycode.current_code(voucher)
     return JsonResponse({"payment_code": code, "display": paycode.display(code), "svg": qr_svg(code),
                          "seconds_left": paycode.seconds_left()})

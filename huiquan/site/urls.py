@@ -1,7 +1,7 @@
 from django.urls import path
 
 from huiquan.consumers import views as consumer_views
-from huiquan.vouchers import views
+from huiquan.site import views
 
 app_name = "site"
 urlpatterns = [

@@ -24,7 +24,7 @@ from huiquan.audit.services import record
 from huiquan.core.errors import DomainError
 from huiquan.core.models import User
 from huiquan.core.roles import STAFF_ROLES, Role
-from huiquan.core.staff import OFFICE_ROLES, normalise_staff_phone, snapshot
+from huiquan.staff.services import OFFICE_ROLES, normalise_staff_phone, snapshot
 
 PHONE_ROLES = frozenset({Role.CONSUMER, Role.MERCHANT})  # they sign in by one-time code
 
