@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse
@@ -32,7 +33,8 @@ def otp_sign_in(request: HttpRequest, *, role: str, template: str, here: str,
         else:
             request.session["otp_phone"] = services.normalise_phone(
                 phone_form.cleaned_data["phone"])
-            messages.success(request, "验证码已发送（沙箱环境：短信保存在发件箱，见页面提示）")
+            messages.success(request, "验证码已发送（沙箱环境：短信没有真的发出，见页面下方）"
+                             if settings.SANDBOX else "验证码已发送，请查看手机短信")
             return redirect(here)
     if request.method == "POST" and request.POST.get("step") == "verify" and code_form.is_valid():
         try:
@@ -44,11 +46,12 @@ def otp_sign_in(request: HttpRequest, *, role: str, template: str, here: str,
             login(request, session.user, backend="django.contrib.auth.backends.ModelBackend")
             if session.consumer is None:  # merchant staff: their portal
                 return redirect("merchant:home")
+            # A resident stays signed in for weeks (sign in on Thursday, claim on Friday without
+            # waiting for a code at 10:00); staff sessions keep the site's short default.
+            request.session.set_expiry(int(services.RESIDENT_SESSION.total_seconds()))
             return redirect("site:home" if session.consumer.is_verified else "site:identity")
     sandbox_code = None
     phone = request.session.get("otp_phone")
-    from django.conf import settings
-
     if settings.SANDBOX and phone:
         from huiquan.consumers.sms import latest_sandbox_message
 
@@ -61,7 +64,9 @@ def otp_sign_in(request: HttpRequest, *, role: str, template: str, here: str,
 
 def sign_in(request: HttpRequest) -> HttpResponse:
     return otp_sign_in(request, role=Role.CONSUMER, template="site/sign_in.html",
-                       here="site:sign_in", context={"campaign": current_campaign()})
+                       here="site:sign_in", context={
+                           "campaign": current_campaign(),
+                           "resident_days": services.RESIDENT_SESSION.days})
 
 
 IDENTITY_FIELDS = {"CONSENT_REQUIRED": "consent", "NAME_INVALID": "name"}  # else: id_number
@@ -77,7 +82,7 @@ def identity(request: HttpRequest) -> HttpResponse:
     form = IdentityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            warnings = services.submit_identity(
+            services.submit_identity(
                 consumer=consumer, real_name=form.cleaned_data["name"],
                 id_number=form.cleaned_data["id_number"], channel="web",
                 privacy_consent=form.cleaned_data["consent_version"]
@@ -85,9 +90,9 @@ def identity(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             form.add_error(IDENTITY_FIELDS.get(exc.code, "id_number"), exc.message)
         else:
+            # Notes about the number (an area code stdnum's table does not know) are for the
+            # staff who check ID documents, not for the resident: they are kept on the account.
             messages.success(request, "实名认证完成")
-            for w in warnings:
-                messages.info(request, w)
             return redirect("site:home")
     return render(request, "site/identity.html", {
         "campaign": current_campaign(), "form": form, "notice": privacy.notice(),
@@ -97,5 +102,8 @@ def identity(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
+    """Sign out here, or (``everywhere``) on every device: all sessions and API tokens."""
+    if request.POST.get("everywhere") and request.user.is_authenticated:
+        services.sign_out_everywhere(user=request.user)
     logout(request)
     return redirect("site:home")
