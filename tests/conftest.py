@@ -152,11 +152,20 @@ def _forget_sold_out():  # type: ignore[no-untyped-def]
 
     memos = (services._sold_out, services._campaign_cache, consumer_services._token_cache,
              catalog._memo)
+    from django.core.cache import cache
+
     for memo in memos:
         memo.clear()
+    # The campaign page's cached live counts (vouchers.selectors.release_live). With Redis the
+    # cache lives in the worker's own Redis database, emptied by _own_redis_database.
+    local = "LocMemCache" in settings.CACHES["default"]["BACKEND"]
+    if local:
+        cache.clear()
     yield
     for memo in memos:
         memo.clear()
+    if local:
+        cache.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -177,6 +186,8 @@ def _own_redis_database(settings):  # type: ignore[no-untyped-def]
     base, _, first = settings.REDIS_URL.rpartition("/")
     top = int(first) if first.isdigit() else 15
     settings.REDIS_URL = f"{base}/{max(top - worker, 0)}"
+    # Django's cache too (the campaign page's live counts): each worker its own database.
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": settings.REDIS_URL}}
     gate._client.cache_clear()
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
     yield

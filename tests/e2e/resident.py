@@ -13,7 +13,9 @@ LINFEN = {"latitude": 36.08, "longitude": 111.52}  # Linfen city centre, WGS-84
 
 def phone_context(browser: Any, where: dict[str, float] | None = LINFEN,
                   cookies: list[dict[str, Any]] | None = None) -> tuple[Any, Any]:
-    options: dict[str, Any] = {"locale": "zh-CN", "viewport": PHONE_VIEW, "is_mobile": True}
+    # Phones draw two or three device pixels per CSS pixel; a 1x phone no longer exists.
+    options: dict[str, Any] = {"locale": "zh-CN", "viewport": PHONE_VIEW, "is_mobile": True,
+                               "device_scale_factor": 2}
     if where is not None:
         options.update(geolocation=where, permissions=["geolocation"])
     context = browser.new_context(**options)

@@ -6,10 +6,13 @@ R-CLAIM-2, R-CON-2)."""
 
 from __future__ import annotations
 
+import io
 import re
 import time
 
 import pytest
+import zxingcpp
+from PIL import Image
 
 from huiquan.campaigns.services import confirm_release, receive_funds
 from huiquan.consumers.services import RESIDENT_SESSION
@@ -30,6 +33,12 @@ def release_week(campaign, finance, bureau, clock):
     confirm_release(release=release, amount_fen=300_000_00, actor=bureau)
     clock.set("2024-06-20T20:00:00+08:00")
     return release
+
+
+def _scanned(page):
+    """The codes a scanner reads off the coupon card as drawn on a 360-px screen (zxing-cpp)."""
+    image = Image.open(io.BytesIO(page.locator("#paycode").screenshot()))
+    return {r.format.name: r.text for r in zxingcpp.read_barcodes(image)}
 
 
 def _persistent(cookies):
@@ -77,6 +86,7 @@ def test_thursday_sign_in_friday_claim_till_success_and_a_return(browser, live_s
         digits = page.inner_text("#paycode-digits").replace(" ", "")
         assert re.fullmatch(r"[1-9]\d{17}", digits)
         assert 0 < int(page.inner_text("#paycode-left")) <= 60  # the countdown to the next code
+        assert _scanned(page) == {"Code128": digits, "QRCode": digits}  # what a scanner reads
 
         clock.advance(seconds=61)  # a new minute: 刷新付款码 shows the new code at once
         page.click("#paycode-refresh")
