@@ -160,7 +160,7 @@ def main() -> None:
             shot(p, "sign-in")
             p = page_for("new", LINFEN)
             p.goto(BASE + "/m/identity/")
-            shot(p, "identity")
+            shot(p, "identity", full=True)
             p = page_for("a", XI_TOWN)
             p.goto(BASE + "/")
             p.click("#locate-btn")
