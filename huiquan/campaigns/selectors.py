@@ -56,6 +56,23 @@ def display_state(release: Release, now: datetime | None = None) -> tuple[str, s
     return state, STATE_LABELS[state]
 
 
+def release_by_id(release_id: int) -> Release | None:
+    return Release.objects.select_related("period").filter(pk=release_id).first()
+
+
+def schedule_of(campaign: Campaign, release: Release | None) -> tuple[
+        list[tuple[datetime, datetime]], list[Period]]:
+    """For the campaign page's rules: (opens_at, expires_at) of every release of the period a
+    visitor cares about (the given release's, else the first period with releases), and the
+    periods whose dates are still to be decided."""
+    period = release.period if release is not None else (
+        campaign.periods.filter(releases__isnull=False).order_by("number").first())
+    times = list(period.releases.filter(cancelled_at__isnull=True).order_by("opens_at")
+                 .values_list("opens_at", "expires_at")) if period else []
+    later = list(campaign.periods.filter(starts_at__isnull=True).order_by("number"))
+    return times, later
+
+
 # --- money from the ledger ------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ from django.db.models import Count, Q
 from huiquan.campaigns import selectors as campaign_selectors
 from huiquan.campaigns.models import Campaign, Release
 from huiquan.core import clock, sql
+from huiquan.core.converters import MAX_ID
 from huiquan.vouchers.models import Voucher
 
 
@@ -40,6 +41,14 @@ VOUCHER_LABELS = {"used": "已使用", "valid": "可使用", "expired": "已过�
 def vouchers_of(consumer: Any) -> list[Voucher]:
     return list(Voucher.objects.filter(consumer=consumer).select_related("release__period")
                 .order_by("-claimed_at"))
+
+
+def own_voucher(consumer: Any, voucher_id: int) -> Voucher | None:
+    """One of this person's vouchers (another's id is simply not found)."""
+    if not 0 < voucher_id <= MAX_ID:
+        return None
+    return (Voucher.objects.filter(pk=voucher_id, consumer=consumer)
+            .only("used_at", "valid_until").first())
 
 
 def live_voucher(consumer: Any) -> Voucher | None:

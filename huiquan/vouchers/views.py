@@ -20,13 +20,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from huiquan.campaigns.models import Campaign, Release
-from huiquan.campaigns.selectors import current_campaign
+from huiquan.campaigns.selectors import current_campaign, release_by_id, schedule_of
 from huiquan.catalog.selectors import kinds_of
 from huiquan.consumers import geofence
 from huiquan.consumers.models import Consumer
 from huiquan.consumers.services import RESIDENT_SESSION, consumer_of
 from huiquan.core import clock, identifiers
-from huiquan.core.converters import MAX_ID
 from huiquan.core.errors import DomainError
 from huiquan.merchants.selectors import public_shops
 from huiquan.redemptions import selectors as sales
@@ -44,14 +43,9 @@ def claim_area(campaign: Campaign) -> tuple[str | None, str]:
 
 def _schedule(campaign: Campaign, release: Release | None) -> dict[str, Any]:
     """The schedule in words, from the campaign's own periods and releases."""
-    period = release.period if release is not None else None
-    if period is None:
-        period = campaign.periods.filter(releases__isnull=False).order_by("number").first()
-    opens = list(period.releases.filter(cancelled_at__isnull=True)
-                 .values_list("opens_at", "expires_at")) if period else []
-    later = [p for p in campaign.periods.order_by("number") if p.starts_at is None]
-    return {"weekly": words.weekly_rule(o for o, _ in opens),
-            "validity": words.validity_rule(*opens[0]) if opens else None,
+    times, later = schedule_of(campaign, release)
+    return {"weekly": words.weekly_rule(o for o, _ in times),
+            "validity": words.validity_rule(*times[0]) if times else None,
             "later": later}
 
 
@@ -106,8 +100,7 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "site/home.html", {"campaign": None})
     consumer = consumer_of(request.user)
     release = selectors.next_or_open_release(campaign)
-    release_row = (Release.objects.select_related("period").get(pk=release["id"])
-                   if release else None)
+    release_row = release_by_id(release["id"]) if release else None
     area = claim_area(campaign)[1]
     context: dict[str, Any] = {
         "campaign": campaign, "consumer": consumer, "release": release, "area": area,
@@ -171,8 +164,7 @@ def voucher_json(request: HttpRequest) -> HttpResponse:
             "没有这张券", code="NOT_FOUND", status=404))
     except DomainError as exc:
         return JsonResponse(exc.as_dict(), status=exc.status)
-    voucher = (Voucher.objects.filter(pk=voucher_id, consumer=consumer)
-               .only("used_at", "valid_until").first() if 0 < voucher_id <= MAX_ID else None)
+    voucher = selectors.own_voucher(consumer, voucher_id)
     if voucher is None:
         return JsonResponse({"code": "NOT_FOUND", "message": "没有这张券"}, status=404)
     sale = sales.sale_state_of_voucher(voucher.pk)

@@ -18,6 +18,8 @@ from huiquan.campaigns.services import confirm_release, receive_funds
 from huiquan.consumers.services import RESIDENT_SESSION
 from huiquan.redemptions.services import return_goods
 from huiquan.vouchers.models import Voucher
+from huiquan.vouchers.services import claim_voucher
+from tests.conftest import INSIDE_LINFEN
 from tests.e2e.resident import LINFEN, phone_context, sign_up
 from tests.merchant_fixtures import redeem_at, sofa_line
 
@@ -117,9 +119,6 @@ def test_thursday_sign_in_friday_claim_till_success_and_a_return(browser, live_s
 
 def test_the_open_release_count_updates_while_the_page_is_open(browser, live_server, clock,
                                                                 release_week, make_consumer):
-    from tests.conftest import INSIDE_LINFEN
-    from huiquan.vouchers.services import claim_voucher
-
     clock.set("2024-06-21T10:00:00+08:00")
     context, page = phone_context(browser)
     try:
