@@ -115,8 +115,34 @@ def cmd_worker(args: argparse.Namespace) -> int:
 # --- campaign -----------------------------------------------------------------------------------
 
 
+def _database_ready(*, migrate_if_new: bool) -> str | None:
+    """None when the database is migrated. A database never migrated (no tables at all) is
+    migrated here when ``migrate_if_new`` (as `huiquan serve` would); otherwise, or when an
+    existing database has migrations left, the one line to print instead of a traceback."""
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    try:
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except Exception as exc:  # the database cannot be reached at all
+        return f"无法连接数据库：{exc}".splitlines()[0]
+    if not pending:
+        return None
+    if executor.loader.applied_migrations:
+        return "数据库有未执行的迁移：请先运行 huiquan migrate"
+    if not migrate_if_new:
+        return "数据库还没有初始化：请先运行 huiquan migrate，再 huiquan campaign load 活动文件"
+    print("数据库还没有初始化：先执行迁移（huiquan migrate）……", flush=True)
+    call_command("migrate", interactive=False, verbosity=0)
+    return None
+
+
 def cmd_campaign_load(args: argparse.Namespace) -> int:
     _setup()
+    if (problem := _database_ready(migrate_if_new=True)) is not None:
+        return _fail(problem)
     from huiquan.campaigns.config import CampaignFileError
     from huiquan.catalog.services import load_campaign_file as load_campaign
     from huiquan.core.errors import DomainError
@@ -147,12 +173,20 @@ def _campaign(slug: str | None) -> Any:
     return campaign
 
 
+def _cell(text: str, width: int, *, right: bool = False) -> str:
+    """Pad to a terminal width: a Chinese character takes two columns."""
+    pad = " " * max(0, width - sum(2 if ord(ch) > 0x2E7F else 1 for ch in text))
+    return pad + text if right else text + pad
+
+
 def cmd_campaign_show(args: argparse.Namespace) -> int:
     _setup()
     from huiquan.campaigns import selectors
     from huiquan.core.clock import local
     from huiquan.core.money import format_yuan
 
+    if (problem := _database_ready(migrate_if_new=False)) is not None:
+        return _fail(problem)
     try:
         c = _campaign(args.slug)
     except LookupError as exc:
@@ -161,10 +195,15 @@ def cmd_campaign_show(args: argparse.Namespace) -> int:
     print(f"主管：{c.owner}    承办：{c.operator}")
     print(f"补贴：成交价 {c.subsidy_rate_percent}%，封顶 {format_yuan(c.subsidy_cap_fen)} 元，"
           f"每人限用 {c.uses_per_person} 张；每张券预计补贴 {format_yuan(c.expected_subsidy_fen)} 元")
-    print("\n资金来源            承诺          已到位        已投放        已核券        已结算")
-    for sf in selectors.funds_by_source(c):
-        print(f"  {sf.source.name:<10} {format_yuan(sf.committed):>13} {format_yuan(sf.received):>13} "
-              f"{format_yuan(sf.released):>13} {format_yuan(sf.redeemed):>13} {format_yuan(sf.settled):>13}")
+    funds = selectors.funds_by_source(c)
+    columns = {"committed": "承诺", "received": "已到位", "released": "已投放", "redeemed": "已核券",
+               "settled": "已结算"}
+    print("\n  " + _cell("资金来源", 14) + "".join(_cell(t, 15, right=True) for t in columns.values()))
+    rows = [(sf.source.name, [getattr(sf, k) for k in columns]) for sf in funds]
+    rows.append(("合计", [sum(getattr(sf, k) for sf in funds) for k in columns]))
+    for name, amounts in rows:
+        print("  " + _cell(name, 14) + "".join(_cell(format_yuan(a), 15, right=True)
+                                               for a in amounts))
     for p in c.periods.order_by("number"):
         span = (f"{local(p.starts_at):%Y-%m-%d} 至 {local(p.ends_at):%Y-%m-%d}（不含）"
                 if p.starts_at and p.ends_at else "另行确定")

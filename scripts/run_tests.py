@@ -2,7 +2,8 @@
 on PostgreSQL+Redis.
 
 Locally a missing PostgreSQL or Redis skips that pass with the reason; under CI=true it fails.
-The browser tests need Debian's chromium: it is installed here when missing and we are root.
+The browser tests need Debian's chromium: it is installed here when missing and we are root;
+their accessibility checks need axe-core from npm (tests/e2e/axe, `npm ci`), installed here too.
 """
 
 from __future__ import annotations
@@ -49,6 +50,22 @@ def ensure_chromium() -> None:
         sys.exit("apt-get install chromium failed")
 
 
+def ensure_axe() -> None:
+    """axe-core for the browser tests' accessibility checks, from npm (tests/e2e/axe)."""
+    if not shutil.which("npm") and os.geteuid() == 0 and shutil.which("apt-get"):
+        print("== installing Debian's npm for axe-core", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.call(["apt-get", "install", "-y", "-qq", "npm"], env=env)
+    sys.path.insert(0, str(ROOT))
+    from tests.e2e.axe_tools import ensure_axe as install
+
+    problem = install()
+    if problem:
+        if IN_CI:
+            sys.exit(problem)
+        print(f"{problem}：无障碍检查将跳过 (axe-core missing)")
+
+
 def server_problem() -> str | None:
     """Why the PostgreSQL+Redis pass cannot run, or None."""
     try:
@@ -74,6 +91,7 @@ def main() -> None:
     # strings' side of the same rule is tests/architecture/test_table_ownership.py.
     step("import contract", [str(BIN / "lint-imports"), "--no-cache"])
     ensure_chromium()
+    ensure_axe()
     workers = os.environ.get("HUIQUAN_TEST_WORKERS", "2")
     pytest = [str(BIN / "pytest"), "-q", "-n", workers, "--dist", "loadfile"]
     sqlite_env = {"DATABASE_URL": "", "REDIS_URL": ""}

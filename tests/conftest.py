@@ -146,11 +146,20 @@ def open_release(campaign, finance, bureau, clock):  # type: ignore[no-untyped-d
 def _forget_sold_out():  # type: ignore[no-untyped-def]
     """Release, campaign and version ids are reused between tests; production never reuses
     them."""
+    from django.core.cache import cache
+
     from huiquan.core import memo
 
     memo.clear_all()
+    # The campaign page's cached live counts (vouchers.selectors.release_live). With Redis the
+    # cache lives in the worker's own Redis database, emptied by _own_redis_database.
+    local = "LocMemCache" in settings.CACHES["default"]["BACKEND"]
+    if local:
+        cache.clear()
     yield
     memo.clear_all()
+    if local:
+        cache.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -171,6 +180,8 @@ def _own_redis_database(settings):  # type: ignore[no-untyped-def]
     base, _, first = settings.REDIS_URL.rpartition("/")
     top = int(first) if first.isdigit() else 15
     settings.REDIS_URL = f"{base}/{max(top - worker, 0)}"
+    # Django's cache too (the campaign page's live counts): each worker its own database.
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": settings.REDIS_URL}}
     gate._client.cache_clear()
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
     yield

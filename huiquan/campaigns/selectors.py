@@ -108,6 +108,7 @@ STATE_LABELS = {
     "missed": "未确认，未发放",
     "scheduled": "已确认，待开抢",
     "open": "发放中",
+    "sold_out": "已抢完",  # open, nothing left to claim (shown only, never a stored state)
     "expired": "已到期，余额待退回",
     "returned": "已到期，余额已退回",
 }
@@ -125,6 +126,32 @@ def release_state(release: Release, now: datetime | None = None) -> str:
     if now < release.expires_at:
         return "open"
     return "returned" if release.returned_at else "expired"
+
+
+def display_state(release: Release, now: datetime | None = None) -> tuple[str, str]:
+    """(state, label) for people: an open release with no voucher left is "已抢完", not
+    "发放中". Decisions keep using ``release_state`` (sold out is still open for money)."""
+    state = release_state(release, now)
+    if state == "open" and release.voucher_count and release.remaining_count == 0:
+        state = "sold_out"
+    return state, STATE_LABELS[state]
+
+
+def release_by_id(release_id: int) -> Release | None:
+    return Release.objects.select_related("period").filter(pk=release_id).first()
+
+
+def schedule_of(campaign: Campaign, release: Release | None) -> tuple[
+        list[tuple[datetime, datetime]], list[Period]]:
+    """For the campaign page's rules: (opens_at, expires_at) of every release of the period a
+    visitor cares about (the given release's, else the first period with releases), and the
+    periods whose dates are still to be decided."""
+    period = release.period if release is not None else (
+        campaign.periods.filter(releases__isnull=False).order_by("number").first())
+    times = list(period.releases.filter(cancelled_at__isnull=True).order_by("opens_at")
+                 .values_list("opens_at", "expires_at")) if period else []
+    later = list(campaign.periods.filter(starts_at__isnull=True).order_by("number"))
+    return times, later
 
 
 # --- money from the ledger ------------------------------------------------------------------
@@ -282,8 +309,8 @@ def release_rows(period: Period) -> list[ReleaseRow]:
     now = clock.now()
     rows = []
     for r in period.releases.order_by("number"):
-        state = release_state(r, now)
-        rows.append(ReleaseRow(r, state, STATE_LABELS[state], release_balance(r), redeemed_fen(r)))
+        state, label = display_state(r, now)
+        rows.append(ReleaseRow(r, state, label, release_balance(r), redeemed_fen(r)))
     return rows
 
 

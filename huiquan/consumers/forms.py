@@ -5,7 +5,15 @@ from django import forms
 from huiquan.consumers.privacy import NOTICE_VERSION
 
 
-class PhoneForm(forms.Form):
+class _ResidentForm(forms.Form):
+    """Chinese typography: no half-width colon after a label (Django's default label suffix)."""
+
+    def __init__(self, *args: object, **kwargs: object):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class PhoneForm(_ResidentForm):
     phone = forms.CharField(label="手机号", max_length=20,
                             widget=forms.TextInput(attrs={"inputmode": "tel",
                                                           "autocomplete": "tel",
@@ -19,7 +27,7 @@ class CodeForm(PhoneForm):
                                                          "placeholder": "6 位验证码"}))
 
 
-class IdentityForm(forms.Form):
+class IdentityForm(_ResidentForm):
     name = forms.CharField(label="姓名", max_length=32,
                            widget=forms.TextInput(attrs={"autocomplete": "name"}))
     id_number = forms.CharField(label="身份证号", max_length=24,

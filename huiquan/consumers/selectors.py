@@ -15,6 +15,23 @@ from huiquan.core.roles import Role
 ASCII_DIGITS = r"^[0-9]*$"
 
 
+def id_notes(consumer: Consumer) -> list[str]:
+    """Notes about a verified resident's ID number for the staff who check ID documents (e.g.
+    an area code missing from stdnum's table); decrypted here, never shown to the resident."""
+    from cryptography.fernet import InvalidToken
+
+    from huiquan.consumers import crypto
+    from huiquan.consumers.errors import IdentityError
+    from huiquan.consumers.identity import validate_id_number
+
+    if not consumer.id_cipher:
+        return []
+    try:
+        return validate_id_number(crypto.decrypt_id(consumer.id_cipher))[1]
+    except (IdentityError, InvalidToken):
+        return ["身份证号无法按现行规则读出：请人工核对"]
+
+
 def mask_phone(phone: str) -> str:
     return f"{phone[:3]}****{phone[-4:]}" if len(phone) == 11 else "*" * len(phone)
 

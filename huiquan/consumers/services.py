@@ -18,6 +18,7 @@ from huiquan.consumers.errors import AuthError, ConsumerCode, IdentityError, Rat
 from huiquan.consumers.identity import clean_name, normalise_phone, validate_id_number
 from huiquan.consumers.models import ApiToken, Consumer, IdentityConsent, OtpCode
 from huiquan.core import clock, guards, identifiers, locks, memo, sql
+from huiquan.core.errors import PermissionRefused
 from huiquan.core.models import User
 from huiquan.core.roles import Role
 
@@ -27,6 +28,9 @@ OTP_PER_PHONE_PER_HOUR = 5
 OTP_PER_IP_PER_HOUR = 20
 OTP_MAX_WRONG = 5  # tries per code, the right one included
 TOKEN_TTL = timedelta(days=30)
+# How long a resident's browser stays signed in (set on the session at sign-in; staff keep the
+# site's 8-hour default). Revoked by signing out, here or on every device (sign_out_everywhere).
+RESIDENT_SESSION = timedelta(days=30)
 
 
 def request_otp(*, phone: str, ip: str | None) -> None:
@@ -333,3 +337,20 @@ def consumer_of(user: Any) -> Consumer | None:
         return user.consumer  # type: ignore[no-any-return]  # loaded with the token's user
     except Consumer.DoesNotExist:
         return None
+
+
+@transaction.atomic(durable=True)
+def sign_out_everywhere(*, user: User) -> int:
+    """End every session and API token of a phone-code user (a lost phone, a shared computer).
+
+    Sessions are not listed by user; each carries a hash of the user's password field, so a new
+    unusable password (a new random marker) makes every existing session invalid at its next
+    request. Tokens are revoked in the database (the per-process token memo forgets them within
+    TOKEN_CACHE_SECONDS). Returns how many tokens were revoked."""
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if locked.has_usable_password():  # staff: never through here
+        raise PermissionRefused("只有手机验证码登录的账号可以这样退出")
+    locked.set_unusable_password()
+    locked.save(update_fields=["password"])
+    return ApiToken.objects.filter(user=locked, revoked_at__isnull=True).update(
+        revoked_at=clock.now())

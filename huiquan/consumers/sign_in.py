@@ -3,6 +3,7 @@ page (consumers.views) and the merchant portal (merchants.views)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse
@@ -30,7 +31,8 @@ def otp_sign_in(request: HttpRequest, *, role: str, template: str, here: str,
         else:
             request.session["otp_phone"] = services.normalise_phone(
                 phone_form.cleaned_data["phone"])
-            messages.success(request, "验证码已发送（沙箱环境：短信保存在发件箱，见页面提示）")
+            messages.success(request, "验证码已发送（沙箱环境：短信没有真的发出，见页面下方）"
+                             if settings.SANDBOX else "验证码已发送，请查看手机短信")
             return redirect(here)
     if request.method == "POST" and request.POST.get("step") == "verify" and code_form.is_valid():
         try:
@@ -42,11 +44,12 @@ def otp_sign_in(request: HttpRequest, *, role: str, template: str, here: str,
             login(request, session.user, backend="django.contrib.auth.backends.ModelBackend")
             if session.consumer is None:  # merchant staff: their portal
                 return redirect("merchant:home")
+            # A resident stays signed in for weeks (sign in on Thursday, claim on Friday without
+            # waiting for a code at 10:00); staff sessions keep the site's short default.
+            request.session.set_expiry(int(services.RESIDENT_SESSION.total_seconds()))
             return redirect("site:home" if session.consumer.is_verified else "site:identity")
     sandbox_code = None
     phone = request.session.get("otp_phone")
-    from django.conf import settings
-
     if settings.SANDBOX and phone:
         from huiquan.consumers.sms import latest_sandbox_message
 

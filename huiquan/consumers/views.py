@@ -18,7 +18,9 @@ from huiquan.core.roles import Role
 
 def sign_in(request: HttpRequest) -> HttpResponse:
     return otp_sign_in(request, role=Role.CONSUMER, template="site/sign_in.html",
-                       here="site:sign_in", context={"campaign": current_campaign()})
+                       here="site:sign_in", context={
+                           "campaign": current_campaign(),
+                           "resident_days": services.RESIDENT_SESSION.days})
 
 
 IDENTITY_FIELDS = {"CONSENT_REQUIRED": "consent", "NAME_INVALID": "name"}  # else: id_number
@@ -34,7 +36,7 @@ def identity(request: HttpRequest) -> HttpResponse:
     form = IdentityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            warnings = services.submit_identity(
+            services.submit_identity(
                 consumer=consumer, real_name=form.cleaned_data["name"],
                 id_number=form.cleaned_data["id_number"], channel="web",
                 privacy_consent=form.cleaned_data["consent_version"]
@@ -42,9 +44,9 @@ def identity(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             form.add_error(IDENTITY_FIELDS.get(exc.code, "id_number"), exc.message)
         else:
+            # Notes about the number (an area code stdnum's table does not know) are for the
+            # staff who check ID documents, not for the resident: they are kept on the account.
             messages.success(request, "实名认证完成")
-            for w in warnings:
-                messages.info(request, w)
             return redirect("site:home")
     return render(request, "site/identity.html", {
         "campaign": current_campaign(), "form": form, "notice": privacy.notice(),
@@ -54,5 +56,8 @@ def identity(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
+    """Sign out here, or (``everywhere``) on every device: all sessions and API tokens."""
+    if request.POST.get("everywhere") and request.user.is_authenticated:
+        services.sign_out_everywhere(user=request.user)
     logout(request)
     return redirect("site:home")

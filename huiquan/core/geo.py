@@ -131,3 +131,26 @@ def preload() -> int:
     for path in files:
         _area(path.stem, str(directory))
     return len(files)
+
+
+def distance_outside_km(adcode: str, *, lat: float, lng: float, coord_system: str) -> float:
+    """How far a point outside the area is from its boundary, in km (0 inside): what a refusal
+    tells the resident about where the phone was located."""
+    from shapely.ops import nearest_points
+
+    if coord_system == "wgs84":
+        lng, lat = wgs84_to_gcj02(lng, lat)
+    area = _area(adcode, str(_geodata_dir())).context
+    point = Point(lng, lat)
+    if area.contains(point):
+        return 0.0
+    nearest = nearest_points(area, point)[0]
+    return haversine_m(lat, lng, nearest.y, nearest.x) / 1000
+
+
+def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance in metres (both points in the same coordinate system)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_000 * math.asin(min(1.0, math.sqrt(h)))

@@ -14,6 +14,7 @@ from huiquan.merchants.models import (
     Merchant,
     MerchantStaff,
     MerchantState,
+    Training,
 )
 
 
@@ -85,6 +86,67 @@ def till_refusal(merchant: Merchant | Till | None) -> DomainError | None:
         return DomainError("商户人员尚未完成培训，收银台已锁定（R-MER-5）：请联系平台登记培训",
                            code=MerchantCode.MERCHANT_NOT_TRAINED, status=403)
     return None
+
+
+@dataclass(frozen=True)
+class PublicShop:
+    """A participating shop as the campaign page shows it (R-ROLE-2): live data, not the
+    campaign file's list."""
+
+    pk: int
+    name: str
+    address: str
+    phone: str
+    categories: list[str]  # category names, in the campaign's order
+    lat: float | None  # WGS-84, for the distance from the resident's browser fix
+    lng: float | None
+    map_url: str  # Amap (高德) marker, in GCJ-02 as Amap expects
+
+
+AMAP_MARKER = "https://uri.amap.com/marker"
+
+
+def _points(merchant: Merchant) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """((lat, lng) in WGS-84, (lat, lng) in GCJ-02) of a shop's stored map point."""
+    from huiquan.core.geo import gcj02_to_wgs84, wgs84_to_gcj02
+
+    if merchant.lat is None or merchant.lng is None:
+        return None
+    if merchant.coord_system == "wgs84":
+        glng, glat = wgs84_to_gcj02(merchant.lng, merchant.lat)
+        return (merchant.lat, merchant.lng), (glat, glng)
+    wlng, wlat = gcj02_to_wgs84(merchant.lng, merchant.lat)
+    return (wlat, wlng), (merchant.lat, merchant.lng)
+
+
+def public_shops(campaign: Any) -> list[PublicShop]:
+    """The shops where a voucher can be used now: approved (so neither suspended nor
+    disqualified, R-MER-3, R-INT-1) and trained (an untrained shop's till is locked, R-MER-5).
+    Read from the merchants table on every view, so a shop approved today is listed today."""
+    from urllib.parse import urlencode
+
+    names = {c["code"]: c["name"] for c in (campaign.config or {}).get("categories", [])}
+    order = list(names)
+    shops = []
+    from django.db.models import Exists, OuterRef
+
+    trained = Exists(Training.objects.filter(merchant=OuterRef("pk")))
+    for m in (Merchant.objects.filter(trained, campaign=campaign, state=MerchantState.APPROVED)
+              .only("legal_name", "address", "contact_phone", "categories", "lat", "lng",
+                    "coord_system").order_by("pk")):
+        points = _points(m)
+        map_url = ""
+        if points is not None:
+            (glat, glng) = points[1]
+            map_url = f"{AMAP_MARKER}?" + urlencode({
+                "position": f"{glng:.6f},{glat:.6f}", "name": m.legal_name,
+                "coordinate": "gaode", "callnative": "1", "src": "huiquan"})
+        cats = sorted((c for c in m.categories if c in names), key=order.index)
+        shops.append(PublicShop(pk=m.pk, name=m.legal_name, address=m.address,
+                                phone=m.contact_phone, categories=[names[c] for c in cats],
+                                lat=points[0][0] if points else None,
+                                lng=points[0][1] if points else None, map_url=map_url))
+    return shops
 
 
 def participating(campaign: Any) -> list[Merchant]:

@@ -3,7 +3,7 @@ where it should move once that app grows the selector."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from huiquan.core import identifiers
 from huiquan.core.errors import NotFound
 from huiquan.merchants.checks import CHECK_LABELS
 from huiquan.merchants.models import Merchant, MerchantState
+from huiquan.vouchers.selectors import VoucherCounts, voucher_counts
 
 
 def current_campaign() -> Campaign:
@@ -39,21 +40,32 @@ def release_in(campaign: Campaign, release_id: int) -> Release:
 
 def release_row(release: Release) -> ReleaseRow:
     """campaigns: the overview row of one release (state, balance, redeemed)."""
-    state = campaign_selectors.release_state(release)
-    return ReleaseRow(release, state, campaign_selectors.STATE_LABELS[state],
+    state, label = campaign_selectors.display_state(release)
+    return ReleaseRow(release, state, label,
                       campaign_selectors.release_balance(release),
                       campaign_selectors.redeemed_fen(release))
+
+
+@dataclass
+class CountedRow(ReleaseRow):
+    """A release's overview row with its vouchers: claimed, used, expired unused (issue 16)."""
+
+    vouchers: VoucherCounts = field(default_factory=VoucherCounts)
 
 
 @dataclass
 class PeriodView:
     period: Period
     state: str
-    rows: list[ReleaseRow]
+    rows: list[CountedRow]
 
 
 def periods_with_releases(campaign: Campaign) -> list[PeriodView]:
-    return [PeriodView(p, campaign_selectors.period_state(p), campaign_selectors.release_rows(p))
+    counts = voucher_counts(campaign)
+    return [PeriodView(p, campaign_selectors.period_state(p),
+                       [CountedRow(r.release, r.state, r.label, r.balance, r.redeemed,
+                                   counts.get(r.release.pk, VoucherCounts()))
+                        for r in campaign_selectors.release_rows(p)])
             for p in campaign.periods.order_by("number")]
 
 

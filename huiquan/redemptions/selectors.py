@@ -112,6 +112,24 @@ def payment_notice(consumer: Any) -> str | None:
     return f"{sale}未成功（{latest.failure_message or '支付通道拒绝'}），未扣款。"
 
 
+def sales_of(consumer: Any) -> list[Redemption]:
+    """The resident's own sales, newest first, with the shop's name and every return: "my
+    voucher"'s history (which shop, when, how much saved, any return and its refund)."""
+    return list(Redemption.objects.filter(consumer=consumer).select_related("merchant")
+                .only("state", "created_at", "completed_at", "total_final_fen", "subsidy_fen",
+                      "subsidy_returned_fen", "clawback_fen", "consumer_pays_fen", "voucher_id",
+                      "failure_code", "failure_message", "merchant__legal_name")
+                .prefetch_related("returns").order_by("-created_at", "-pk"))
+
+
+def sale_state_of_voucher(voucher_id: int) -> tuple[int, str] | None:
+    """(id, state) of the latest sale that used or is using this voucher: what the resident's
+    page polls for while it shows the payment code (one indexed query)."""
+    row = (Redemption.objects.filter(voucher_id=voucher_id).order_by("-pk")
+           .values_list("pk", "state").first())
+    return (row[0], row[1]) if row else None
+
+
 def day_of(merchant: Any, day: datetime | None = None) -> list[Redemption]:
     start = clock.local(day or clock.now()).replace(hour=0, minute=0, second=0, microsecond=0)
     return list(Redemption.objects.filter(merchant=merchant, created_at__gte=start,

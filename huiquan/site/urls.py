@@ -12,4 +12,7 @@ urlpatterns = [
     path("m/logout/", consumer_views.sign_out, name="sign_out"),
     path("m/claim/", views.claim, name="claim"),
     path("m/paycode.json", views.paycode_json, name="paycode"),
+    path("m/voucher.json", views.voucher_json, name="voucher_state"),
+    path("m/locate.json", views.locate_json, name="locate"),
+    path("m/releases/<id:release_id>.json", views.release_json, name="release_live"),
 ]

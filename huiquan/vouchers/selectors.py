@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from django.db.models import Count, Q
 
 from huiquan.campaigns import selectors as campaign_selectors
 from huiquan.campaigns.models import Campaign, Release
 from huiquan.core import clock, sql
+from huiquan.core.converters import MAX_ID
 from huiquan.vouchers.models import Voucher
 
 
@@ -39,13 +43,22 @@ def vouchers_of(consumer: Any) -> list[Voucher]:
                 .order_by("-claimed_at"))
 
 
+def own_voucher(consumer: Any, voucher_id: int) -> Voucher | None:
+    """One of this person's vouchers (another's id is simply not found)."""
+    if not 0 < voucher_id <= MAX_ID:
+        return None
+    return (Voucher.objects.filter(pk=voucher_id, consumer=consumer)
+            .only("used_at", "valid_until").first())
+
+
 def live_voucher(consumer: Any) -> Voucher | None:
     now = clock.now()
     return (Voucher.objects.filter(consumer=consumer, used_at__isnull=True, valid_until__gt=now)
             .select_related("release__period").order_by("-claimed_at").first())
 
 
-def release_public(release: Release, now: datetime | None = None) -> dict[str, Any]:
+def release_public(release: Release, now: datetime | None = None, *,
+                   with_balance: bool = True) -> dict[str, Any]:
     """What the public may know of a release: times, state, what is left (R-ROLE-2)."""
     now = now or clock.now()
     state = campaign_selectors.release_state(release, now)
@@ -64,23 +77,69 @@ def release_public(release: Release, now: datetime | None = None) -> dict[str, A
         "remaining_count": release.remaining_count if release.confirmed_at else 0,
         "amount_fen": release.amount_fen or 0,
         "remaining_fen": campaign_selectors.release_balance(release)
-        if release.confirmed_at else 0,
+        if release.confirmed_at and with_balance else 0,
     }
 
 
-def releases_public(campaign: Campaign) -> list[dict[str, Any]]:
+def releases_public(campaign: Campaign, *, with_balance: bool = True) -> list[dict[str, Any]]:
     now = clock.now()
-    return [release_public(r, now) for r in
+    return [release_public(r, now, with_balance=with_balance) for r in
             Release.objects.filter(period__campaign=campaign).select_related("period")
             .order_by("opens_at")]
 
 
 def next_or_open_release(campaign: Campaign) -> dict[str, Any] | None:
     """The release a visitor cares about now: the open one, else the next one to open."""
-    rows = releases_public(campaign)
+    rows = releases_public(campaign, with_balance=False)  # the page no longer shows the pool
     for state in ("open", "sold_out"):
         for row in rows:
             if row["state"] == state:
                 return row
     upcoming = [r for r in rows if r["state"] == "upcoming"]
     return upcoming[0] if upcoming else None
+
+
+def next_release_after(campaign: Campaign, opens_at: datetime) -> Release | None:
+    """The release after the one that opened at ``opens_at`` (the plan's time, confirmed or
+    not yet): what a sold-out page names as the next chance. Cancelled ones are skipped."""
+    return (Release.objects.filter(period__campaign=campaign, opens_at__gt=opens_at,
+                                   cancelled_at__isnull=True, expires_at__gt=clock.now())
+            .select_related("period").order_by("opens_at").first())
+
+
+# The live count a page polls while a release is open: at most one database read per release
+# every LIVE_SECONDS in each process (or across servers, with Redis as the cache), however many
+# phones are watching.
+LIVE_SECONDS = 2
+
+
+def release_live(release_id: int) -> dict[str, Any] | None:
+    """{state, remaining_count, voucher_count} of a release, cached for LIVE_SECONDS."""
+    from django.core.cache import cache
+
+    key = f"release-live:{release_id}"
+    found: dict[str, Any] | None = cache.get(key)
+    if found is None:
+        release = Release.objects.select_related("period").filter(pk=release_id).first()
+        if release is None:
+            return None
+        public = release_public(release, with_balance=False)
+        found = {k: public[k] for k in ("id", "state", "remaining_count", "voucher_count")}
+        cache.set(key, found, LIVE_SECONDS)
+    return found
+
+
+@dataclass(frozen=True)
+class VoucherCounts:
+    claimed: int = 0
+    used: int = 0
+    expired: int = 0  # expired unused
+
+
+def voucher_counts(campaign: Campaign) -> dict[int, VoucherCounts]:
+    """Per release: vouchers claimed, used, and expired without being used (one query)."""
+    now = clock.now()
+    rows = (Voucher.objects.filter(campaign=campaign).values("release_id")
+            .annotate(claimed=Count("id"), used=Count("id", filter=Q(used_at__isnull=False)),
+                      expired=Count("id", filter=Q(used_at__isnull=True, valid_until__lte=now))))
+    return {r["release_id"]: VoucherCounts(r["claimed"], r["used"], r["expired"]) for r in rows}

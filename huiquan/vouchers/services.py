@@ -6,7 +6,7 @@ import hashlib
 import json
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, connection, transaction
 
@@ -20,9 +20,12 @@ from huiquan.campaigns.services import take_one_voucher
 from huiquan.consumers.models import Consumer
 from huiquan.core import clock, geo, guards, memo, sql
 from huiquan.core.errors import Busy, CoreCode, DomainError
-from huiquan.vouchers import gate, paycode
+from huiquan.vouchers import gate, paycode, words
 from huiquan.vouchers.errors import ClaimRefused, VoucherCode
 from huiquan.vouchers.models import IdempotentRequest, Voucher
+
+if TYPE_CHECKING:
+    from huiquan.campaigns.models import Release
 
 VALID_AT_MOST = timedelta(days=7)  # "自获券后一周之内有效"
 
@@ -33,7 +36,7 @@ def _refuse(code: str, message: str, status: int = 409) -> ClaimRefused:
 
 
 def sold_out_refusal() -> ClaimRefused:
-    return _refuse(VoucherCode.SOLD_OUT, "本批次的券已经抢完了，下周五 10:00 再来")
+    return _refuse(VoucherCode.SOLD_OUT, "本批的券已经抢完了：下一批的开抢时间见活动页")
 
 
 # The claim's own read of the person's vouchers, as plain SQL: on the release-day path the ORM's
@@ -63,8 +66,7 @@ def _open_release(release_id: int) -> ReleaseView:
     if release.cancelled_at is not None or release.confirmed_at is None:
         raise _refuse(VoucherCode.RELEASE_NOT_OPEN, "本批次没有发放")
     if now < release.opens_at:
-        raise _refuse(VoucherCode.RELEASE_NOT_OPEN,
-                      f"还没开始：{clock.local(release.opens_at):%m月%d日 %H:%M} 准时开抢")
+        raise _refuse(VoucherCode.RELEASE_NOT_OPEN, f"还没开始：{words.when(release.opens_at)} 准时开抢")
     if now >= release.expires_at:
         raise _refuse(VoucherCode.RELEASE_CLOSED, "本批次已结束")
     return release
@@ -81,6 +83,20 @@ def _check_limits(consumer: Consumer, release: ReleaseView) -> None:
         raise _refuse(VoucherCode.ALREADY_CLAIMED, "您已经领取过本批次的券")
     if any(v["valid_until"] > now for v in mine):
         raise _refuse(VoucherCode.HOLDS_UNUSED_VOUCHER, "您还有一张未使用且未过期的券，用完或过期后才能再领")
+
+
+def limits_refusal(consumer: Consumer, release: Release) -> ClaimRefused | None:
+    """R-CLAIM-3's answer for this person and release, read only: the campaign page shows it in
+    place of the claim button (the same check and words as a claim would give)."""
+    view = ReleaseView(pk=release.pk, campaign_id=release.period.campaign_id,
+                       opens_at=release.opens_at, expires_at=release.expires_at,
+                       confirmed_at=release.confirmed_at, cancelled_at=release.cancelled_at,
+                       remaining_count=release.remaining_count, fence_adcode=None, fence_name=None)
+    try:
+        _check_limits(consumer, view)
+    except ClaimRefused as refused:
+        return refused
+    return None
 
 
 # Releases this process has seen sold out (the sold-out crowd's fast path).
@@ -142,9 +158,10 @@ def _claim(consumer: Consumer, release_id: int, lat: Any, lng: Any, coord_system
     release = _open_release(release_id)
     if release.fence_adcode and not geo.contains(release.fence_adcode, lat=flat, lng=flng,
                                                        coord_system=system):
-        area = release.fence_name or "活动区域"
-        raise _refuse(VoucherCode.OUTSIDE_GEOFENCE, f"您当前的位置不在{area}范围内：定位在{area}才能领取",
-                      403)
+        km = geo.distance_outside_km(release.fence_adcode, lat=flat, lng=flng,
+                                     coord_system=system)
+        raise _refuse(VoucherCode.OUTSIDE_GEOFENCE,
+                      words.outside_fence(release.fence_name or "活动区域", km, flat, flng), 403)
     if release.remaining_count <= 0:
         # A release's remaining count only ever goes down: once sold out, always sold out.
         _sold_out.add(release.pk)

@@ -107,7 +107,7 @@ def test_rotated_keys_still_read_old_ciphertexts(settings):
 
 
 @pytest.mark.parametrize("number, message", [
-    ("141031198001011235", "校验位不正确"), ("14103119800101123", "18 位"),
+    ("141031198001011235", "逐位核对"), ("14103119800101123", "18 位"),
     ("141031198013011239", "出生日期"), ("14103119800101123Y", "格式"), ("", "18 位"),
 ])
 def test_a_bad_id_number_is_refused_with_its_reason(make_consumer, number, message):

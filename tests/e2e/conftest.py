@@ -44,3 +44,39 @@ def page(browser: Any) -> Iterator[Any]:
     p.set_default_timeout(15_000)
     yield p
     context.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's source (tests/e2e/axe_tools.py installs it from npm on first use)."""
+    from tests.e2e.axe_tools import AXE_JS, ensure_axe
+
+    problem = ensure_axe()
+    if problem:
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail(problem)
+        pytest.skip(problem)
+    return AXE_JS.read_text(encoding="utf-8")
+
+
+# WCAG 2.1 A and AA rules; what the issue asks of every resident page: no serious or critical
+# violation (contrast ≥ 4.5:1, labelled inputs, names for buttons and links …).
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture
+def axe(axe_source: str) -> Any:
+    """``axe(page)`` runs axe-core in the page (through the DevTools protocol, so the page's
+    Content-Security-Policy stays as it is) and returns its serious and critical violations as
+    readable lines."""
+
+    def run(page: Any) -> list[str]:
+        page.evaluate(axe_source + "\n;void 0")
+        result = page.evaluate(
+            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
+        return [f"{v['id']} ({v['impact']}): {v['help']} — "
+                + "; ".join(n["target"][0] if isinstance(n["target"][0], str) else str(n["target"])
+                            for n in v["nodes"][:5])
+                for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+    return run
