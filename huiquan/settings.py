@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "huiquan.catalog",
     "huiquan.merchants",
     "huiquan.redemptions",
+    "huiquan.verification",
     "huiquan.staff",
     "huiquan.office",
 ]
@@ -269,9 +270,15 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
+DOCUMENTS_DIR = Path(os.environ.get("HUIQUAN_MEDIA_DIR", VAR_DIR / "media")) / "documents"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Claim documents (huiquan.verification): outside the web root, served only through views
+    # that check the role and the object (invariant 7).
+    "documents": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                  "OPTIONS": {"location": str(DOCUMENTS_DIR),
+                              "base_url": "/documents-not-public/"}},
 }
 if os.environ.get("HUIQUAN_TESTING") == "1" or _TESTING:
     STORAGES["staticfiles"] = {
