@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from pydantic import ConfigDict
 
-from huiquan.consumers import privacy, services
+from huiquan.consumers import privacy, selectors, services
 from huiquan.consumers.auth import bearer
 from huiquan.consumers.models import Consumer
 from huiquan.core.api_io import errors
@@ -70,7 +70,7 @@ class NoticeOut(Schema):
 
 
 def require_consumer(request: HttpRequest) -> Consumer:
-    consumer = services.consumer_of(request.user)
+    consumer = selectors.consumer_of(request.user)
     if consumer is None:
         raise PermissionRefused("只有消费者账号可以这样做")
     return consumer

@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
-from huiquan.consumers.services import user_for_token
+from huiquan.consumers.selectors import user_for_token
 
 
 class BearerAuth(HttpBearer):

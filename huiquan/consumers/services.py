@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import functools
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from huiquan.consumers import crypto, privacy, sms
 from huiquan.consumers.errors import AuthError, ConsumerCode, IdentityError, RateLimited
 from huiquan.consumers.identity import clean_name, normalise_phone, validate_id_number
 from huiquan.consumers.models import ApiToken, Consumer, IdentityConsent, OtpCode
-from huiquan.core import clock, guards, identifiers, locks, memo, sql
+from huiquan.consumers.selectors import TOKEN_PREFIX
+from huiquan.core import clock, guards, identifiers, locks
 from huiquan.core.errors import PermissionRefused
 from huiquan.core.models import User
 from huiquan.core.roles import Role
@@ -195,30 +194,12 @@ def _count_wrong_try_unguarded(phone: str) -> None:
             otp.save(update_fields=["failed_attempts"])
 
 
-TOKEN_PREFIX = "hq1"  # noqa: S105 - a format marker, not a secret
-
-
 def issue_token_string(user_id: int, expires_at: Any) -> str:
     """`hq1.<user>.<expiry>.<nonce>.<signature>`: random enough to be a secret, and signed, so a
     forged token is recognised without the database. The database row (by hash) stays the
     authority for revocation."""
     body = f"{TOKEN_PREFIX}.{user_id}.{int(expires_at.timestamp())}.{secrets.token_hex(16)}"
     return f"{body}.{crypto.keyed_hash('token-signature', body)[:32]}"
-
-
-def signed_token_user(raw: str) -> int | None:
-    """The user id of a well-signed, unexpired token, from CPU alone (None otherwise). Used only
-    where the answer reveals and changes nothing (the sold-out short cut)."""
-    parts = raw.split(".")
-    if len(parts) != 5 or parts[0] != TOKEN_PREFIX or not parts[1].isdigit() \
-            or not parts[2].isdigit():
-        return None
-    body = ".".join(parts[:4])
-    if not secrets.compare_digest(parts[4], crypto.keyed_hash("token-signature", body)[:32]):
-        return None
-    if int(parts[2]) <= clock.now().timestamp():
-        return None
-    return int(parts[1])
 
 
 def verify_otp(*, phone: str, code: str, role: str = Role.CONSUMER) -> Session:
@@ -231,62 +212,6 @@ def verify_otp(*, phone: str, code: str, role: str = Role.CONSUMER) -> Session:
     if not guards.enabled():
         _count_wrong_try_unguarded(phone)
     raise _otp_locked() if outcome.last else _otp_invalid()
-
-
-# Tokens of verified consumers and of merchant staff, remembered for a few seconds per process:
-# on release day the same people tap again and again, and a till scans all day with one token.
-# Verification never goes back; a till's standing (approved, trained, suspended) is read from
-# the merchant on every scan, not from this cache. Unverified users are not kept (their state
-# changes when they verify). A revoked token or deactivated user is honoured again at most
-# TOKEN_CACHE_SECONDS later.
-TOKEN_CACHE_SECONDS = 10.0
-_token_cache = memo.new_dict("consumers.api_tokens")
-
-
-def _cached_user(key: str) -> User | None:
-    """The user of a token (by its keyed hash) from this process's memory only (None: ask the
-    database)."""
-    cached = _token_cache.get(key)
-    if cached is not None:
-        stored_at, user, expires_at = cached
-        if time.monotonic() - stored_at < TOKEN_CACHE_SECONDS and clock.now() < expires_at:
-            return user  # type: ignore[no-any-return]
-        _token_cache.pop(key, None)
-    return None
-
-
-def user_for_token(raw: str) -> User | None:
-    if not raw:
-        return None
-    key = crypto.keyed_hash("token", raw)
-    user = _cached_user(key)
-    if user is not None:
-        return user
-    # Plain SQL (huiquan.core.sql): a till or a claimant whose token is not cached yet pays for
-    # this on the rush path, where the ORM's query building cost more than the query.
-    row = sql.fetch_one(_token_sql(connection.vendor), [key, sql.db_time(clock.now())],
-                        times=(0,))
-    if row is None:
-        return None
-    split = 1 + sql.width(User)
-    user = sql.instance(User, row[1:split])
-    consumer = sql.instance(Consumer, row[split:]) if row[split] is not None else None
-    user._state.fields_cache["consumer"] = consumer  # user.consumer without another query
-    if (consumer is not None and consumer.is_verified) or user.role == Role.MERCHANT:
-        if len(_token_cache) > 100_000:
-            _token_cache.clear()
-        _token_cache[key] = (time.monotonic(), user, row[0])
-    return user
-
-
-@functools.cache
-def _token_sql(vendor: str) -> str:
-    """A live token's expiry, its active user and the user's consumer row (if any): one
-    statement for a token this process has not seen yet (on release day, most of them)."""
-    return (f"SELECT t.expires_at, {sql.columns(User, 'u')}, {sql.columns(Consumer, 'c')} "  # noqa: S608
-            "FROM consumers_apitoken t JOIN core_user u ON u.id = t.user_id "
-            "LEFT JOIN consumers_consumer c ON c.user_id = u.id "
-            "WHERE t.key_hash = %s AND t.revoked_at IS NULL AND t.expires_at > %s AND u.is_active")
 
 
 def _id_taken() -> IdentityError:
@@ -328,15 +253,6 @@ def submit_identity(*, consumer: Consumer, real_name: str, id_number: str,
     IdentityConsent.objects.create(consumer=consumer, notice_version=version, given_at=now,
                                    channel=channel[:8])
     return warnings
-
-
-def consumer_of(user: Any) -> Consumer | None:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    try:
-        return user.consumer  # type: ignore[no-any-return]  # loaded with the token's user
-    except Consumer.DoesNotExist:
-        return None
 
 
 @transaction.atomic(durable=True)

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from huiquan.campaigns.selectors import current_campaign
-from huiquan.consumers import privacy, services
+from huiquan.consumers import privacy, selectors, services
 from huiquan.consumers.forms import IdentityForm
 from huiquan.consumers.sign_in import otp_sign_in
 from huiquan.core.errors import DomainError
@@ -28,7 +28,7 @@ IDENTITY_FIELDS = {"CONSENT_REQUIRED": "consent", "NAME_INVALID": "name"}  # els
 
 def identity(request: HttpRequest) -> HttpResponse:
     """Name and ID number, after a separate consent to the privacy notice shown above them."""
-    consumer = services.consumer_of(request.user)
+    consumer = selectors.consumer_of(request.user)
     if consumer is None:
         return redirect("site:sign_in")
     if consumer.is_verified:

@@ -23,7 +23,8 @@ from huiquan.campaigns.models import Campaign, Release
 from huiquan.campaigns.selectors import current_campaign, release_by_id, schedule_of
 from huiquan.catalog.selectors import kinds_of
 from huiquan.consumers.models import Consumer
-from huiquan.consumers.services import RESIDENT_SESSION, consumer_of
+from huiquan.consumers.selectors import consumer_of
+from huiquan.consumers.services import RESIDENT_SESSION
 from huiquan.core import clock, identifiers
 from huiquan.core import geo as geofence
 from huiquan.core.errors import DomainError, NotFound

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from huiquan.consumers.services import signed_token_user
+from huiquan.consumers.selectors import signed_token_user
 from huiquan.core import geo
 from huiquan.core.errors import DomainError
 from huiquan.vouchers import services

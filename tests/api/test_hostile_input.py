@@ -55,7 +55,7 @@ def test_an_id_above_2_63_in_a_page_address_is_not_found(till, client, bureau, p
 
 
 def test_the_claim_form_with_a_huge_or_odd_release_id_says_no_such_release(holder, client):  # type: ignore[no-untyped-def]
-    from huiquan.consumers.services import consumer_of
+    from huiquan.consumers.selectors import consumer_of
 
     person = holder()
     client.force_login(person.user)

@@ -3,7 +3,7 @@
 import pytest
 
 from huiquan.cli import main as cli
-from huiquan.consumers import crypto, services
+from huiquan.consumers import crypto, selectors, services
 from huiquan.consumers.errors import AuthError, IdentityError, RateLimited
 from huiquan.consumers.models import Consumer, OtpCode
 from huiquan.consumers.sms import latest_sandbox_message
@@ -22,7 +22,7 @@ def test_a_code_signs_up_once_and_cannot_be_replayed(clock):
     code = _code()
     session = services.verify_otp(phone=PHONE, code=code)
     assert session.consumer.phone == PHONE and not session.consumer.is_verified
-    assert services.user_for_token(session.token) == session.user
+    assert selectors.user_for_token(session.token) == session.user
     with pytest.raises(AuthError):
         services.verify_otp(phone=PHONE, code=code)  # single use
     assert Consumer.objects.count() == 1
