@@ -103,6 +103,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "huiquan.core.api_edge.ApiEdge",  # /api/: body limit, every answer {code, message}
+    "huiquan.core.text_guard.RefuseUnstorableText",  # NUL, lone surrogates: refused, named
     "huiquan.vouchers.middleware.SoldOutShortCut",  # release day: see its docstring
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
