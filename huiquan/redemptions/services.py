@@ -224,16 +224,8 @@ def _settle(redemption_id: int, result: payments.PaymentResult) -> Redemption:
     return redemption
 
 
-@transaction.atomic(durable=True)
-def _reserve(*, actor: Any, voucher_id: int, quote: pricing.Quote, key: str,
-             digest: str) -> Redemption:
-    now = clock.now()
-    voucher = voucher_by_id(voucher_id, lock=True)
-    till = scanning.till_of(actor)  # again, inside the lock: suspended a moment ago means suspended
-    refusal = till_refusal(till)
-    if refusal is not None:
-        raise refusal
-    assert till is not None and voucher is not None
+def _recheck(voucher: Voucher, till: Till, quote: pricing.Quote, now: datetime) -> None:
+    """Under the voucher's lock: what ``_precheck`` read, read again (invariant 5)."""
     refusal = _voucher_refusal(voucher, till, now)
     if refusal is not None:
         raise refusal
@@ -244,6 +236,32 @@ def _reserve(*, actor: Any, voucher_id: int, quote: pricing.Quote, key: str,
     # read and conditional update decide the grant (invariant 5).
     if guards.enabled() and release_pool_fen(voucher.release_id) < quote.subsidy_fen:
         raise _pool_exhausted(quote)  # short: refuse before writing anything
+
+
+def _replay_if_made(merchant_id: int, key: str) -> None:
+    """Before a refusal under the lock: was the sale made by a twin of this request (the same
+    Idempotency-Key, sent again while the first was still on its way)? Then that sale is the
+    answer, not VOUCHER_USED (hostile input second round, F3). Read only on the refusal path, so
+    a sale that goes through costs no extra query."""
+    if key and (existing := _by_key(merchant_id, key)) is not None:
+        raise _Replay(existing)
+
+
+@transaction.atomic(durable=True)
+def _reserve(*, actor: Any, voucher_id: int, quote: pricing.Quote, key: str,
+             digest: str) -> Redemption:
+    now = clock.now()
+    voucher = voucher_by_id(voucher_id, lock=True)
+    till = scanning.till_of(actor)  # again, inside the lock: suspended a moment ago means suspended
+    refusal = till_refusal(till)
+    if refusal is not None:
+        raise refusal
+    assert till is not None and voucher is not None
+    try:
+        _recheck(voucher, till, quote, now)
+    except RedemptionError:
+        _replay_if_made(till.pk, key)
+        raise
     release = sql.load(Release, "id = %s", [voucher.release_id])[0]
     campaign = voucher.campaign_id  # the ledger takes ids: no need to load the campaign
     redemption = Redemption(
