@@ -218,8 +218,11 @@ def _trusted_proxies() -> list[str]:
         try:
             ipaddress.ip_network(entry, strict=False)
         except ValueError:
-            raise RuntimeError(f"HUIQUAN_TRUSTED_PROXIES: {entry!r} is not an IP address or CIDR "
-                               "network (e.g. 127.0.0.1,10.0.0.0/8)") from None
+            # One line at start (huiquan.core.startup), not a traceback; no proxy is believed.
+            HUIQUAN_SETTING_ERRORS.append(
+                f"HUIQUAN_TRUSTED_PROXIES={entry!r} 不是 IP 地址或 CIDR 网段（例如 "
+                "127.0.0.1,10.0.0.0/8）")
+            return []
     return entries
 
 
