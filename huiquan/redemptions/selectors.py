@@ -122,6 +122,15 @@ def sales_of(consumer: Any) -> list[Redemption]:
                 .prefetch_related("returns").order_by("-created_at", "-pk"))
 
 
+def vouchers_in_sale(voucher_ids: list[int]) -> set[int]:
+    """Which of these vouchers a till has reserved with the payment still in flight (使用中)."""
+    if not voucher_ids:
+        return set()
+    return set(Redemption.objects.filter(voucher_id__in=voucher_ids,
+                                         state=RedemptionState.PENDING)
+               .values_list("voucher_id", flat=True))
+
+
 def sale_state_of_voucher(voucher_id: int) -> tuple[int, str] | None:
     """(id, state) of the latest sale that used or is using this voucher: what the resident's
     page polls for while it shows the payment code (one indexed query)."""
