@@ -63,7 +63,7 @@ def row_types(kinds: list[Any], categories: list[str]) -> list[RowType]:
     for kind in kinds:
         code = kind.category_code
         if code in categories and code not in seen:
-            seen[code] = (RowType("gtin", f"{kind.category_name}（扫商品条码）", code)
+            seen[code] = (RowType("gtin", f"{kind.category_name}（扫条码）", code)
                           if kind.requires_gtin else
                           RowType(f"kind:{code}", kind.category_name, code))
     return [*seen.values(), RowType(OTHER, "非补贴商品")]
