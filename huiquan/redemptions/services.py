@@ -64,6 +64,7 @@ from huiquan.redemptions.errors import (
     PaymentCodeInvalid,
     PaymentError,
     PoolExhausted,
+    QuoteChanged,
     RedemptionCode,
     RedemptionError,
     RedemptionNotFound,
@@ -79,6 +80,7 @@ from huiquan.redemptions.models import (
     RedemptionState,
 )
 from huiquan.redemptions.selectors import payment_outcome
+from huiquan.vouchers import paycode
 from huiquan.vouchers.models import Voucher
 from huiquan.vouchers.selectors import voucher_by_id
 from huiquan.vouchers.services import mark_used
@@ -106,9 +108,27 @@ class _Replay(Exception):
         self.redemption = redemption
 
 
+def _sale_hashes(payment_code: str, lines: Any) -> tuple[str, str]:
+    """The request's fingerprint for the idempotency check, and the one stored before issue 16.
+
+    A payment code changes every minute; the fingerprint names the voucher behind it (the code's
+    handle), so a till that repeats a sale whose answer it lost, with the customer's newer code,
+    gets that sale back instead of IDEMPOTENCY_MISMATCH. Other goods are still a mismatch."""
+    parsed = paycode.parse(payment_code)
+    legacy = _body_hash(payment_code, lines)
+    return (_body_hash(f"voucher:{parsed[0]}", lines) if parsed else legacy), legacy
+
+
 def redeem_voucher(*, actor: Any, payment_code: str, lines: list[dict[str, Any]],
-                   idempotency_key: str | None = None) -> Redemption:
+                   idempotency_key: str | None = None,
+                   quote_id: str | None = None) -> Redemption:
     """Redeem the voucher behind a scanned payment code for these goods (R-USE-1..4).
+
+    Goods first, code last (issue 16): the till may first ask ``quote_for`` (no voucher is
+    touched) and send its ``quote_id`` here with the code scanned last; the code is checked once,
+    now, so it cannot lapse between quote and sale, and goods that no longer give that quote are
+    refused with QUOTE_CHANGED (the new quote attached). Without ``quote_id`` (older clients) the
+    sale is priced as sent.
 
     Returns the redemption (completed, or pending when the payment's outcome is not known yet);
     raises a coded error otherwise. The same idempotency key returns the same redemption."""
@@ -119,9 +139,9 @@ def redeem_voucher(*, actor: Any, payment_code: str, lines: list[dict[str, Any]]
         raise refusal
     till = scan.till
     assert till is not None
+    hashes = _sale_hashes(payment_code, lines)
     if scan.replay_id is not None:
-        return _replayed(Redemption.objects.get(pk=scan.replay_id),
-                         _body_hash(payment_code, lines))
+        return _replayed(Redemption.objects.get(pk=scan.replay_id), hashes)
     if scan.locked:  # too many failed scans (issue 11): no code is even looked at
         raise scanlock.locked_error()
     voucher = scan.voucher
@@ -131,13 +151,14 @@ def redeem_voucher(*, actor: Any, payment_code: str, lines: list[dict[str, Any]]
                or PaymentCodeInvalid(scanlock.INVALID_MESSAGE))
     quote = pricing.quote(campaign=till.campaign, merchant=till, lines=lines,
                           catalog_version=till.campaign.catalog_version)
+    if quote_id and quote_id.strip() != quote.quote_id:
+        raise _quote_changed(quote)
     _precheck(till, scan, quote)
-    digest = _body_hash(payment_code, lines)
     try:
         redemption = _reserve(actor=actor, voucher_id=voucher.pk, quote=quote, key=key,
-                              digest=digest)
+                              digest=hashes[0])
     except _Replay as replay:
-        return _replayed(replay.redemption, digest)
+        return _replayed(replay.redemption, hashes)
     faults.crash_point("sale.reserved")
     try:
         result = payments.provider().charge(
@@ -194,8 +215,41 @@ def _precheck(till: Till, scan: scanning.Scan, quote: pricing.Quote) -> None:
         raise _pool_exhausted(quote)
 
 
-def _replayed(existing: Redemption, digest: str) -> Redemption:
-    if existing.request_hash != digest:
+def _quote_changed(quote: pricing.Quote) -> QuoteChanged:
+    return QuoteChanged(
+        f"商品或价格与报价不一致（目录或活动规则可能刚刚更新）：新的报价为成交总价 "
+        f"{format_yuan(quote.total_final_fen)} 元，补贴 {format_yuan(quote.subsidy_fen)} 元，"
+        f"顾客应付 {format_yuan(quote.consumer_pays_fen)} 元。请与顾客确认后重新扫付款码",
+        quote=quote)
+
+
+def quote_for(*, actor: Any, lines: list[dict[str, Any]]) -> pricing.Quote:
+    """Goods first (issue 16): the quote of these goods at this till — every line's brand,
+    model, kind, grade, price and what counts, the subsidy and what the customer pays — with no
+    payment code and no voucher touched. Only reads; refused like a sale for a till that may
+    not sell (MERCHANT_NOT_APPROVED, MERCHANT_NOT_TRAINED …) or for goods that do not fit."""
+    till = scanning.till_of(actor)
+    refusal = till_refusal(till)
+    if refusal is not None:
+        raise refusal
+    assert till is not None
+    return pricing.quote(campaign=till.campaign, merchant=till, lines=lines,
+                         catalog_version=till.campaign.catalog_version)
+
+
+def look_up_goods(*, actor: Any, gtin: object) -> pricing.Goods:
+    """A scanned goods barcode, judged for this till's shop (brand, model, kind, grade)."""
+    till = scanning.till_of(actor)
+    refusal = till_refusal(till)
+    if refusal is not None:
+        raise refusal
+    assert till is not None
+    return pricing.look_up(campaign=till.campaign, merchant=till, gtin=gtin,
+                           catalog_version=till.campaign.catalog_version)
+
+
+def _replayed(existing: Redemption, hashes: tuple[str, str]) -> Redemption:
+    if existing.request_hash not in hashes:
         raise IdempotencyMismatch("同一个请求号对应了不同的核销内容：请刷新收银台后重新提交")
     if existing.state == RedemptionState.FAILED:
         raise _refusal(existing)
