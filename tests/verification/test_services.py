@@ -12,17 +12,9 @@ from huiquan.verification.models import CheckResult, Document, Submission, Submi
 from huiquan.verification.tasks import check_submission
 from tests.merchant_fixtures import error_code
 from tests.verification.factories import fill_submission, photo
+from tests.verification.helpers import sent
 
 pytestmark = pytest.mark.django_db
-
-
-def sent(sale, seed=1, **facts):
-    submission = services.open_submission(actor=sale.user, redemption_id=sale.redemption.pk)
-    fill_submission(submission, sale.user, sale.redemption, seed=seed, **facts)
-    submission = services.send_submission(actor=sale.user, submission_id=submission.pk)
-    check_submission.call(submission_id=submission.pk, version=submission.version)
-    submission.refresh_from_db()
-    return submission
 
 
 def test_a_good_submission_is_checked_clean_and_waits_for_review(sale):
