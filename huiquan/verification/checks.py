@@ -256,4 +256,20 @@ def readable(result: Any) -> dict[str, Any]:
     """A stored result as the reviewer reads it: the rule's name, the outcome, the evidence."""
     return {"rule": result.rule, "label": RULES.get(result.rule, result.rule),
             "outcome": result.outcome, "outcome_label": CheckOutcome(result.outcome).label,
-            "evidence": [(EVIDENCE_LABELS.get(k, k), v) for k, v in result.evidence.items()]}
+            "evidence": [(EVIDENCE_LABELS.get(k, k),
+                          "、".join(f"报备 #{i}" for i in v) or "无" if k == "other_submissions"
+                          else _shown(v)) for k, v in result.evidence.items()]}
+
+
+def _shown(value: Any) -> str:
+    """Evidence in words: lists joined, yes/no for flags, a similar photo as where it is."""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        if not value:
+            return "无"
+        return "、".join(_shown(v) for v in value)
+    if isinstance(value, dict) and "other_submission" in value:
+        return (f"报备 #{value['other_submission']} 的{DocumentKind(value['other_kind']).label}"
+                f"（差异 {value['distance']}）")
+    return str(value)
