@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 
 from huiquan.audit import services as audit
 from huiquan.core import clock
@@ -270,6 +271,36 @@ def enqueue_checks(submission_id: int, version: int) -> None:
     from huiquan.verification.tasks import check_submission
 
     check_submission.enqueue(submission_id=submission_id, version=version)
+
+
+STALE_CHECKING = timedelta(minutes=10)
+LOST_TASK = timedelta(minutes=30)  # a check takes seconds: "running" this long, its worker died
+
+
+def requeue_stale_checks() -> int:
+    """``huiquan tick``: a version still "checking" ten minutes after sending whose task is
+    gone (lost with a dead worker, or never enqueued) is enqueued again. Idempotent: a task
+    waiting in the queue, or running for less than ``LOST_TASK``, is left to finish."""
+    from django.utils import timezone
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from huiquan.verification.tasks import check_submission
+
+    stale = list(Submission.objects.filter(state=SubmissionState.CHECKING,
+                                           submitted_at__lt=clock.now() - STALE_CHECKING)
+                 .values_list("pk", "version"))
+    if not stale:
+        return 0
+    live = DBTaskResult.objects.filter(task_path=check_submission.module_path).filter(
+        Q(status=TaskResultStatus.READY)
+        | Q(status=TaskResultStatus.RUNNING, started_at__gte=timezone.now() - LOST_TASK))
+    waiting = {(row.get("kwargs", {}).get("submission_id"), row.get("kwargs", {}).get("version"))
+               for row in live.values_list("args_kwargs", flat=True) if isinstance(row, dict)}
+    again = [(pk, version) for pk, version in stale if (pk, version) not in waiting]
+    for pk, version in again:
+        enqueue_checks(pk, version)
+    return len(again)
 
 
 # --- the checks' results -----------------------------------------------------------------------

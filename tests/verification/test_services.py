@@ -154,3 +154,23 @@ def test_only_reviewers_decide(sale, auditor, bureau):
     for user in (auditor, bureau, sale.user):
         assert error_code(lambda user=user: services.approve_submission(
             actor=user, submission_id=submission.pk)) == "FORBIDDEN"
+
+
+def test_a_sending_whose_task_was_lost_is_queued_again_by_tick(sale, settings, clock):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend",
+                                  "QUEUES": ["default"]}}
+    submission = services.open_submission(actor=sale.user, redemption_id=sale.redemption.pk)
+    fill_submission(submission, sale.user, sale.redemption)
+    services.send_submission(actor=sale.user, submission_id=submission.pk)  # its task is lost
+    assert DBTaskResult.objects.count() == 0
+    assert services.requeue_stale_checks() == 0  # not stale yet
+    clock.advance(minutes=11)
+    assert services.requeue_stale_checks() == 1
+    assert services.requeue_stale_checks() == 0  # already waiting in the queue
+    queued = DBTaskResult.objects.get()
+    assert queued.args_kwargs["kwargs"] == {"submission_id": submission.pk, "version": 1}
+    check_submission.call(**queued.args_kwargs["kwargs"])
+    submission.refresh_from_db()
+    assert submission.state == SubmissionState.IN_REVIEW
