@@ -64,6 +64,11 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         "rules": RULES, "can_review": may(request.user, REVIEW_ROLES)})
 
 
+def _version(text: object) -> int:
+    value = str(text or "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else -1
+
+
 class ReasonForm(forms.Form):
     reason = forms.CharField(label="原因（商户会看到）", max_length=255, required=False,
                              widget=forms.Textarea(attrs={"rows": 2}))
@@ -78,15 +83,19 @@ def review_detail(request: HttpRequest, submission_id: int) -> HttpResponse:
         require_role(request.user, REVIEW_ROLES, action="审核报备资料")
         action = request.POST.get("action", "")
         reason = request.POST.get("reason", "")
+        # The state and version the page showed (its forms always send them).
+        seen = ((request.POST["state"], _version(request.POST.get("version")))
+                if "state" in request.POST else None)
         try:
             if action == "approve":
-                services.approve_submission(actor=request.user, submission_id=submission.pk)
+                services.approve_submission(actor=request.user, submission_id=submission.pk,
+                                            seen=seen)
             elif action == "reject":
                 services.reject_submission(actor=request.user, submission_id=submission.pk,
-                                           reason=reason)
+                                           reason=reason, seen=seen)
             elif action == "correction":
                 services.ask_correction(actor=request.user, submission_id=submission.pk,
-                                        reason=reason)
+                                        reason=reason, seen=seen)
             else:
                 raise DomainError("未知的操作：请从审核页面的按钮提交")
         except DomainError as exc:

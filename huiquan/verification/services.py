@@ -361,13 +361,25 @@ def _decide(submission: Submission, actor: Any, decision: str, reason: str = "")
 REVIEWABLE = (SubmissionState.IN_REVIEW, SubmissionState.SECOND_REVIEW)
 
 
+def _as_seen(submission: Submission, seen: tuple[str, int] | None) -> None:
+    """The page the reviewer decided on showed this state and version: if someone decided in
+    between, the click is refused rather than read as another decision (a second "审核通过"
+    must not become the four-eyes confirmation unawares)."""
+    if seen is not None and seen != (submission.state, submission.version):
+        raise refused(VerificationCode.REVIEW_STATE,
+                      "这份报备资料刚被其他审核人员处理过或商户重新提交了：请刷新页面查看后再操作")
+
+
 @transaction.atomic(durable=True)
-def approve_submission(*, actor: Any, submission_id: int) -> Submission:
+def approve_submission(*, actor: Any, submission_id: int,
+                       seen: tuple[str, int] | None = None) -> Submission:
     """Approve (R-DOC-2). Refused while an automatic check fails. Above the campaign's
     four-eyes amount the first approval waits for a second, different reviewer; that second
-    approval is the confirmation that makes it payable."""
+    approval is the confirmation that makes it payable. ``seen``: (state, version) on the
+    reviewer's page."""
     require_role(actor, REVIEW_ROLES, action="审核报备资料")
     submission = _for_review(submission_id)
+    _as_seen(submission, seen)
     if submission.state not in REVIEWABLE:
         raise refused(VerificationCode.REVIEW_STATE,
                       f"当前状态为「{submission.get_state_display()}」，不能审核通过")
@@ -404,11 +416,13 @@ def _reason(reason: str) -> str:
 
 
 @transaction.atomic(durable=True)
-def reject_submission(*, actor: Any, submission_id: int, reason: str) -> Submission:
+def reject_submission(*, actor: Any, submission_id: int, reason: str,
+                      seen: tuple[str, int] | None = None) -> Submission:
     """Not approved (R-DOC-2): the sale is not settled. The reason is shown to the merchant."""
     require_role(actor, REVIEW_ROLES, action="审核报备资料")
     text = _reason(reason)
     submission = _for_review(submission_id)
+    _as_seen(submission, seen)
     _move(submission, REVIEWABLE, state=SubmissionState.REJECTED, decided_at=clock.now())
     _decide(submission, actor, Decision.REJECT, text)
     submission.refresh_from_db()
@@ -416,12 +430,14 @@ def reject_submission(*, actor: Any, submission_id: int, reason: str) -> Submiss
 
 
 @transaction.atomic(durable=True)
-def ask_correction(*, actor: Any, submission_id: int, reason: str) -> Submission:
+def ask_correction(*, actor: Any, submission_id: int, reason: str,
+                   seen: tuple[str, int] | None = None) -> Submission:
     """Back to the merchant with what to fix; it edits and sends a new version. The merchant
     gets at least ``CORRECTION_DAYS`` from now, even past the original deadline."""
     require_role(actor, REVIEW_ROLES, action="审核报备资料")
     text = _reason(reason)
     submission = _for_review(submission_id)
+    _as_seen(submission, seen)
     now = clock.now()
     _move(submission, REVIEWABLE, state=SubmissionState.CORRECTION, decided_at=now,
           due_at=max(submission.due_at, now + timedelta(days=CORRECTION_DAYS)))

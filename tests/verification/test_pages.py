@@ -124,6 +124,7 @@ def test_documents_are_served_only_to_the_shop_reviewers_and_auditors(client, sa
         if status == 200:
             assert response["Content-Type"] == "image/jpeg"
             assert response["X-Content-Type-Options"] == "nosniff"
+            assert response["Content-Security-Policy"].startswith("sandbox")
             body = b"".join(response.streaming_content)
             assert b"Exif" not in body[:200]
     client.logout()

@@ -77,3 +77,26 @@ def test_a_refused_decision_is_a_clear_message_and_changes_nothing(client, sale,
     assert response.status_code == 422 and "请填写原因" in response.content.decode()
     submission.refresh_from_db()
     assert submission.state == SubmissionState.IN_REVIEW
+
+
+def test_a_decision_on_a_page_that_is_out_of_date_is_refused(client, make_sale, reviewer,
+                                                             make_user):
+    """Two reviewers open a large sale; the first approves (it waits for a second pair of eyes);
+    the second's "审核通过" was pressed on the old page: refused, not read as the confirmation."""
+    submission = sent(make_sale(price_fen=1_500_000))
+    other = make_user("reviewer", "reviewer-2")
+    seen = {"action": "approve", "state": "in_review", "version": "1"}
+    client.force_login(reviewer)
+    assert client.post(reverse("office:review", args=[submission.pk]), seen).status_code == 302
+    client.force_login(other)
+    response = client.post(reverse("office:review", args=[submission.pk]), seen)
+    assert response.status_code == 409 and "请刷新页面" in response.content.decode()
+    submission.refresh_from_db()
+    assert submission.state == SubmissionState.SECOND_REVIEW
+    page = client.get(reverse("office:review", args=[submission.pk])).content.decode()
+    assert "复核通过" in page
+    response = client.post(reverse("office:review", args=[submission.pk]),
+                           {"action": "approve", "state": "second_review", "version": "1"})
+    assert response.status_code == 302
+    submission.refresh_from_db()
+    assert submission.state == SubmissionState.APPROVED
