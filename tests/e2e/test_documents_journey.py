@@ -51,7 +51,7 @@ def _file(tmp_path: Path, name: str, data: bytes) -> str:
 
 
 def test_merchant_sends_the_seven_items_from_a_phone_and_a_reviewer_approves(
-        browser, live_server, tmp_path, shop, holder, reviewer):
+        browser, live_server, tmp_path, shop, holder, reviewer, axe):
     person = holder()
     sale = redeem_at(shop, person.voucher, [aircon(500_000)])
     sale.refresh_from_db()
@@ -64,6 +64,7 @@ def test_merchant_sends_the_seven_items_from_a_phone_and_a_reviewer_approves(
     try:
         page.goto(f"{base}/merchant/documents/")
         assert "还剩" in page.inner_text(f"#sale-{sale.pk}")
+        assert axe(page) == []
         page.click(f"#sale-{sale.pk} button:has-text('开始报备')")
         assert page.input_value("input[name=phone]") == person.consumer.phone  # pre-filled
         page.fill("input[name=invoice_number]", number)
@@ -95,6 +96,7 @@ def test_merchant_sends_the_seven_items_from_a_phone_and_a_reviewer_approves(
         assert page.locator("#missing").count() == 0  # all seven items are there
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         page.screenshot(path=str(IMG / "submission-390.png"), full_page=True)
+        assert axe(page) == []  # WCAG 2.1 AA: no serious or critical violation
         page.click("button:has-text('提交审核')")
         assert page.inner_text("#state") in {"待审核", "自动核验中"}
     finally:
@@ -113,6 +115,7 @@ def test_merchant_sends_the_seven_items_from_a_phone_and_a_reviewer_approves(
         office.wait_for_function(
             "Array.from(document.querySelectorAll('img.licence')).every(i => i.naturalWidth > 0)")
         office.screenshot(path=str(IMG / "review.png"), full_page=True)
+        assert axe(office) == []
         office.click("#approve")
         assert office.inner_text("#state") == "审核通过"
     finally:
