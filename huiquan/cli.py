@@ -274,6 +274,10 @@ def cmd_tick(args: argparse.Namespace) -> int:
     if sealed := step("封存核销记录", seal_redemptions):
         done.append(f"封存 {sealed} 笔核销记录进审计链")
     step("同步 Redis 领券闸门", sync_gate)
+    from huiquan.verification.services import requeue_stale_checks
+
+    if requeued := step("重新排队自动核验", requeue_stale_checks):
+        done.append(f"{requeued} 份报备资料的自动核验重新排队")
     cp = step("写审计链检查点", write_checkpoint)
     print(f"{clock.now():%Y-%m-%d %H:%M:%S}：" + ("；".join(done) if done else "没有到期的事项"))
     if cp:
