@@ -66,7 +66,9 @@ def report(campaign: Any) -> dict[str, Any]:
 
 def _not_ready(campaign: Any) -> list[str]:
     reasons = []
-    open_periods = [str(p) for p in campaign.periods.filter(carried_over_at__isnull=True)]
+    # A period never scheduled (no start) has nothing to carry over: its pool is swept as is.
+    open_periods = [str(p) for p in campaign.periods.filter(starts_at__isnull=False,
+                                                            carried_over_at__isnull=True)]
     if open_periods:
         reasons.append(f"{'、'.join(open_periods)} 尚未结束结转（先运行 huiquan tick）")
     if pool_total(campaign, AccountKind.RESERVED):
