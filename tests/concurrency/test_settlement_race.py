@@ -18,7 +18,7 @@ from huiquan.ledger.models import AccountKind, Posting, TxKind
 from huiquan.reconcile import reconcile
 from huiquan.settlement import services
 from huiquan.settlement.models import SettlementLine, SettlementRun
-from tests.concurrency.conftest import postgresql_only, run_concurrently, unguarded  # noqa: F401
+from tests.concurrency.conftest import postgresql_only, run_concurrently
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
 
@@ -61,7 +61,7 @@ def unprotected(unguarded) -> Iterator[None]:  # type: ignore[no-untyped-def]
                     editor.remove_constraint(model, constraint)
         yield
     finally:
-        for model, constraints in gone.items():
+        for model in gone:
             model._meta.constraints = originals[model]
         call_command("flush", interactive=False, verbosity=0)
         for model, constraints in gone.items():
