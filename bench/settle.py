@@ -169,7 +169,15 @@ def main() -> int:
     parser.add_argument("--sales", type=int, default=10_000)
     parser.add_argument("--record", action="store_true")
     args = parser.parse_args()
-    _, scratch = scratch_env(args.postgres)
+    _, scratch = scratch_env(False)
+    if args.postgres:  # its own database: other benchmarks may be running on huiquan_bench
+        import psycopg
+
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres",
+                             autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS huiquan_bench_settle WITH (FORCE)")
+            conn.execute("CREATE DATABASE huiquan_bench_settle")
+        scratch["DATABASE_URL"] = "postgresql://postgres@127.0.0.1:5432/huiquan_bench_settle"
     sys.path.insert(0, str(ROOT))
     out = measure(args.sales)
     import django

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from huiquan.office import account_views, catalog_views, merchant_views, views
+from huiquan.office import account_views, catalog_views, merchant_views, views, views_settlement
 
 app_name = "office"
 urlpatterns = [
@@ -24,4 +24,10 @@ urlpatterns = [
          name="merchant_licence"),
     path("blacklist/", merchant_views.blacklist, name="blacklist"),
     path("catalog/", catalog_views.catalog, name="catalog"),
+    path("settlement/", views_settlement.runs, name="settlement"),
+    path("settlement/<id:run_id>/", views_settlement.run_detail, name="settlement_run"),
+    path("settlement/<id:run_id>/file-<id:number>.<str:ext>", views_settlement.run_file,
+         name="settlement_file"),
+    path("settlement/receivables/", views_settlement.receivables,
+         name="settlement_receivables"),
 ]
