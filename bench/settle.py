@@ -34,6 +34,7 @@ PRICE_FEN = 20_000  # 200 yuan: subsidy 10% = 2,000 fen; 10,000 sales = 200,000 
 def world(n_sales: int) -> tuple[Any, list[Any], list[Any]]:
     """The campaign, its 7 shops, two finance officers; ``n_sales`` approved sales."""
     campaign, bureau = funded_campaign(scratch)  # Django set up and migrated first
+    from django.db import transaction
     from stdnum.cn import uscc
 
     from huiquan.campaigns.selectors import funding_sources
@@ -48,8 +49,6 @@ def world(n_sales: int) -> tuple[Any, list[Any], list[Any]]:
     from huiquan.redemptions.models import Redemption, RedemptionState
     from huiquan.verification.models import Submission, SubmissionState
     from huiquan.vouchers.models import Voucher
-
-    from django.db import transaction
 
     release = campaign.periods.get(number=1).releases.get(number=1)
     confirm_release(release=release, amount_fen=300_000_00, actor=bureau)
@@ -119,7 +118,7 @@ def world(n_sales: int) -> tuple[Any, list[Any], list[Any]]:
 
 
 def measure(n_sales: int) -> dict[str, Any]:
-    campaign, shops, (creator, approver) = world(n_sales)  # sets Django up first
+    campaign, _shops, (creator, approver) = world(n_sales)  # sets Django up first
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -184,10 +183,12 @@ def main() -> int:
     from django.db import connection
 
     database = "PostgreSQL" if args.postgres else "SQLite (WAL)"
+    version = (connection.Database.sqlite_version if connection.vendor == "sqlite"
+               else connection.pg_version)
     lines = [
         f"### settle — {database} — {date.today().isoformat()}", "",
         f"Python {platform.python_version()}, Django {django.get_version()}, "
-        f"{connection.vendor} {connection.Database.sqlite_version if connection.vendor == 'sqlite' else connection.pg_version}, "
+        f"{connection.vendor} {version}, "
         f"2 cores; {out['sales']} approved sales of {out['shops']} shops.", "",
         "| measure | value |", "|---|---|",
         f"| settlement run (collect, mark settled, lines, ledger) | {out['run_s']:.2f} s |",

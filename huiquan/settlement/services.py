@@ -28,7 +28,7 @@ from django.db.models import Max
 
 from huiquan.audit.services import record
 from huiquan.campaigns.selectors import funding_sources
-from huiquan.core import clock, faults, guards
+from huiquan.core import clock, faults, guards, sql
 from huiquan.core.locks import advisory
 from huiquan.core.money import format_yuan
 from huiquan.core.roles import require_role
@@ -49,6 +49,9 @@ from huiquan.settlement.models import (
     SettlementRun,
 )
 from huiquan.verification.selectors import approved_unsettled
+
+# SQLite allows 32,766 parameters in a statement; a line has five.
+LINES_PER_STATEMENT = 5000
 
 
 def _running(campaign: Any) -> SettlementError:
@@ -125,9 +128,13 @@ def _settle_merchant(*, run: SettlementRun, payee: Payee, redemption_ids: list[i
                     bank_account=payee.bank_account, gross_fen=gross, netted_fen=0,
                     amount_fen=gross, sale_count=len(sales), by_source=dict(by_source))
     payout.save()
-    SettlementLine.objects.bulk_create([
-        SettlementLine(run=run, payout=payout, redemption_id=sale.redemption_id,
-                       amount_fen=sale.net_fen, by_source=sale.by_source) for sale in sales])
+    lines_of_sales = [SettlementLine(run=run, payout=payout, redemption_id=sale.redemption_id,
+                                     amount_fen=sale.net_fen, by_source=sale.by_source)
+                      for sale in sales]
+    # One INSERT per LINES_PER_STATEMENT sales (the ORM's bulk_create cuts SQLite's into
+    # statements of 199 rows: the query count would grow with the sales).
+    for start in range(0, len(lines_of_sales), LINES_PER_STATEMENT):
+        sql.insert(lines_of_sales[start:start + LINES_PER_STATEMENT])
     moving = [(sources[sid], fen) for sid, fen in sorted(by_source.items(),
                                                          key=lambda kv: int(kv[0])) if fen]
     if moving:
