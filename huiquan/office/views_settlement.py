@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from huiquan.campaigns.selectors import funding_sources
 from huiquan.core.errors import CoreCode, DomainError, NotFound, PermissionRefused
 from huiquan.core.money import MoneyFormatError, format_yuan, parse_yuan
 from huiquan.core.roles import Role, require_role
@@ -103,8 +104,11 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         return redirect("office:settlement_run", run_id=run.pk)
     files = selectors.files_of(run)
     can_act = may(request.user, FINANCE)
+    names = {str(s.pk): s.name for s in funding_sources(campaign)}
+    payouts = [(p, [(names.get(sid, sid), fen) for sid, fen in sorted(p.by_source.items())])
+               for p in selectors.payouts_of(run)]
     return render(request, "office/settlement_run.html", {
-        "campaign": campaign, "run": run, "payouts": selectors.payouts_of(run), "files": files,
+        "campaign": campaign, "run": run, "payouts": payouts, "files": files,
         "can_act": can_act, "show_account": may(request.user, SEE_ACCOUNT),
         "can_approve": can_act and run.state == RunState.COLLECTED
         and run.created_by_id != request.user.pk,
