@@ -91,8 +91,11 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action", "")
         if action == "approve":
-            _act(request, "审核结算批次", lambda: (
-                services.approve_run(run=run, actor=request.user) and f"{run} 已审核通过"))
+            def approve() -> str:
+                services.approve_run(run=run, actor=request.user)
+                return f"{run} 已审核通过"
+
+            _act(request, "审核结算批次", approve)
         elif action == "export":
             _act(request, "生成银行文件", lambda: (
                 f"已生成银行文件 {bankfiles.export_run(run=run, actor=request.user).number}："

@@ -53,7 +53,7 @@ def report(campaign: Any) -> dict[str, Any]:
         else:
             key = next(k for k, kind, _ in REPORT_KINDS if kind == account.kind)
             row[key] += account.balance_fen
-    sources = []
+    sources: list[dict[str, Any]] = []
     for source in funding_sources(campaign):
         row = by[source.pk]
         accounted = sum(row[k] for k, _, _ in REPORT_KINDS)
@@ -61,7 +61,8 @@ def report(campaign: Any) -> dict[str, Any]:
                         "received": row["received"], **{k: row[k] for k, _, _ in REPORT_KINDS},
                         "balanced": accounted == row["received"]})
     totals = {k: sum(s[k] for s in sources) for k in ["received", *(k for k, _, _ in REPORT_KINDS)]}
-    return {"sources": sources, "totals": totals, "balanced": all(s["balanced"] for s in sources)}
+    return {"sources": sources, "totals": totals,
+            "balanced": all(bool(s["balanced"]) for s in sources)}
 
 
 def _not_ready(campaign: Any) -> list[str]:
