@@ -23,7 +23,9 @@ def _context(args: argparse.Namespace, default_actor: str = "finance") -> tuple[
 
     _setup()
     try:
-        return _campaign(args.slug), _actor(getattr(args, "actor", None), default_actor)
+        if not hasattr(args, "actor"):  # a read: nobody acts
+            return _campaign(args.slug), None
+        return _campaign(args.slug), _actor(args.actor, default_actor)
     except LookupError as exc:
         raise _Refused(str(exc)) from None
 
