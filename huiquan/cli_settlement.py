@@ -1,4 +1,4 @@
-"""`huiquan settlement run|approve|export|import-answer|list|repay` and `huiquan closeout`:
+"""`huiquan settlement run|approve|export|import-answer|cancel|list|repay` and `huiquan closeout`:
 finance's settlement steps from the server's command line (docs/operator.md, "结算").
 
 The writes are the services of huiquan.settlement (one transaction, an audit entry each); this
@@ -137,6 +137,17 @@ def cmd_import_answer(args: argparse.Namespace) -> int:
 
 
 @_refusals
+def cmd_cancel(args: argparse.Namespace) -> int:
+    from huiquan.settlement.services import cancel_run
+
+    campaign, actor = _context(args)
+    run = _run(campaign, args.number)
+    cancel_run(run=run, actor=actor, reason=args.reason)
+    _show(run)
+    return 0
+
+
+@_refusals
 def cmd_list(args: argparse.Namespace) -> int:
     from huiquan.core.money import format_yuan
     from huiquan.settlement import selectors
@@ -220,6 +231,9 @@ def register(sub: Any) -> None:
     p = command("import-answer", cmd_import_answer, "导入银行回单（在导出的文件后填「结果」等列）")
     p.add_argument("number", type=int, help="结算批次号")
     p.add_argument("path", help="回单文件（xlsx 或 CSV）")
+    p = command("cancel", cmd_cancel, "撤销出银行文件前的结算批次（其核销恢复为未结算）")
+    p.add_argument("number", type=int, help="结算批次号")
+    p.add_argument("--reason", required=True, help="撤销原因")
     command("list", cmd_list, "列出结算批次和未收回的追缴", actor=False)
     p = command("repay", cmd_repay, "登记商户转账退回的追缴款")
     p.add_argument("receivable", type=int, help="追缴编号")

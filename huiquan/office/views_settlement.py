@@ -102,6 +102,13 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
                 "请下载后发给银行"))
         elif action == "answer":
             _act(request, "导入银行回单", lambda: _answer(request, run))
+        elif action == "cancel":
+            def cancel() -> str:
+                services.cancel_run(run=run, actor=request.user,
+                                    reason=str(request.POST.get("reason", "")))
+                return f"{run} 已撤销，其核销恢复为未结算"
+
+            _act(request, "撤销结算批次", cancel)
         else:
             raise DomainError("未知的操作：请从结算批次页面的按钮提交", code=CoreCode.INVALID_INPUT)
         return redirect("office:settlement_run", run_id=run.pk)
@@ -117,6 +124,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         and run.created_by_id != request.user.pk,
         "can_export": can_act and (run.state == RunState.APPROVED or (
             run.state == RunState.EXPORTED and run.payouts.filter(state="failed").exists())),
+        "can_cancel": can_act and run.state in (RunState.COLLECTED, RunState.APPROVED),
         "can_answer": can_act and run.state in (RunState.EXPORTED, RunState.PAID) and files,
     })
 

@@ -569,3 +569,18 @@ def mark_settled(*, redemption_ids: list[int], now: datetime) -> list[SettledSal
         raise RedemptionError("有核销已经结算过（或不是已完成的核销），本次结算未做任何更改",
                               code=RedemptionCode.ALREADY_SETTLED, status=409)
     return net_by_source(ids)
+
+
+def unmark_settled(*, redemption_ids: list[int]) -> None:
+    """A settlement run cancelled before its bank file: its sales are unsettled again, inside
+    the caller's transaction. Refused (nothing kept) when any of them was returned since with a
+    subsidy to claw back — that money is owed by the merchant now, not part of the run."""
+    ids = sorted(set(redemption_ids))
+    if not ids:
+        return
+    locked(Redemption.objects.filter(pk__in=ids).only("pk"), no_key=True)
+    if Redemption.objects.filter(pk__in=ids, settled_at__isnull=False, clawback_fen=0).update(
+            settled_at=None) != len(ids):
+        raise RedemptionError("本批次有核销在结算后发生了退货（已追缴），不能撤销；"
+                              "请审核并拨付，追缴在下次结算中抵扣",
+                              code=RedemptionCode.ALREADY_SETTLED, status=409)

@@ -36,7 +36,7 @@ from huiquan.ledger.models import TxKind
 from huiquan.ledger.scopes import paid_out, payable
 from huiquan.ledger.services import accounts_for, post
 from huiquan.merchants.settlement_reads import Payee, payees
-from huiquan.redemptions.services import mark_settled
+from huiquan.redemptions.services import mark_settled, unmark_settled
 from huiquan.redemptions.settlement_reads import SettledSale
 from huiquan.settlement.clawbacks import FINANCE_ROLES, net_receivables, sync_receivables
 from huiquan.settlement.errors import SettlementCode, SettlementError
@@ -197,3 +197,48 @@ def _approve(*, run: SettlementRun, actor: Any) -> None:
     record(actor=actor, action="settlement.approve", obj_type="settlement_run", obj_id=run.pk,
            summary=f"{run} 财务审核通过：应拨付 {format_yuan(run.payout_fen)} 元",
            after={"payout_fen": run.payout_fen})
+
+
+@transaction.atomic(durable=True)
+def cancel_run(*, run: SettlementRun, actor: Any, reason: str) -> SettlementRun:
+    """Cancel a run before its bank file (collected or approved): its sales are unsettled again
+    and each merchant's ledger transaction is reversed (paid out → payable, by the same funding
+    sources), so the next run collects them afresh. Refused once clawbacks were netted in it or a
+    sale of it was returned since (the merchant's receivable would have to be unwound)."""
+    require_role(actor, FINANCE_ROLES, action="撤销结算批次")
+    reason = " ".join(str(reason or "").split())[:255]
+    if not reason:
+        raise SettlementError("请填写撤销原因", code=SettlementCode.SETTLEMENT_STATE)
+    run = SettlementRun.objects.select_for_update().get(pk=run.pk)
+    if run.state not in OPEN_STATES:
+        raise SettlementError(f"{run} 当前状态为「{run.get_state_display()}」："
+                              "只有出银行文件前的批次可以撤销",
+                              code=SettlementCode.SETTLEMENT_STATE)
+    if run.netted_fen:
+        raise SettlementError(f"{run} 已抵扣追缴 {format_yuan(run.netted_fen)} 元，不能撤销；"
+                              "请审核并拨付", code=SettlementCode.SETTLEMENT_STATE)
+    unmark_settled(redemption_ids=list(run.lines.values_list("redemption_id", flat=True)))
+    sources = {str(s.pk): s for s in funding_sources(run.campaign)}
+    for payout in run.payouts.order_by("pk"):
+        moving = [(sources[sid], fen) for sid, fen in sorted(payout.by_source.items(),
+                                                             key=lambda kv: int(kv[0])) if fen]
+        if not moving:
+            continue
+        takes = accounts_for(campaign=run.campaign_id, scope=paid_out(payout.merchant_id),
+                             sources=[s for s, _ in moving])
+        gives = accounts_for(campaign=run.campaign_id, scope=payable(payout.merchant_id),
+                             sources=[s for s, _ in moving])
+        lines: list[tuple[Any, int]] = []
+        for (_, fen), take, give in zip(moving, takes, gives, strict=True):
+            lines += [(take, -fen), (give, fen)]
+        post(campaign=run.campaign_id, kind=TxKind.PAYOUT, lines=lines, actor=actor,
+             dedupe_key=f"settle-cancel:{run.pk}:{payout.merchant_id}",
+             reference=f"settlement_run:{run.pk}",
+             memo=f"{run} 撤销：{payout.legal_name} 结算冲回")
+    run.lines.update(cancelled=True)
+    run.payouts.update(state=PayoutState.CANCELLED)
+    _move(run, source=run.state, to=RunState.CANCELLED, closed_at=clock.now())
+    record(actor=actor, action="settlement.cancel", obj_type="settlement_run", obj_id=run.pk,
+           summary=f"{run} 撤销（{reason}）：{run.sale_count} 笔核销恢复为未结算",
+           after={"reason": reason, "sales": run.sale_count})
+    return run

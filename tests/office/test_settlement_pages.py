@@ -93,3 +93,18 @@ def test_receivables_are_listed_and_a_repayment_is_recorded(  # type: ignore[no-
     assert "还款 50.00 元" in page.content.decode()
     receivable.refresh_from_db()
     assert receivable.recovered_fen == 5000
+
+
+def test_a_run_is_cancelled_from_its_page_with_a_reason(  # type: ignore[no-untyped-def]
+        client, campaign, shop, approved_sale, finance):
+    approved_sale(shop)
+    page = _page(client, finance, "/office/settlement/", note="")
+    run = SettlementRun.objects.get()
+    url = f"/office/settlement/{run.pk}/"
+    page = _page(client, finance, url, action="cancel", reason="")
+    assert "请填写撤销原因" in page.content.decode()
+    page = _page(client, finance, url, action="cancel", reason="账号有误")
+    assert "已撤销" in page.content.decode()
+    run.refresh_from_db()
+    assert run.state == RunState.CANCELLED
+    assert _page(client, finance, url, action="nonsense").status_code == 422

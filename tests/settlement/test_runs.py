@@ -177,3 +177,36 @@ def test_a_sale_returned_before_settlement_is_settled_net(  # type: ignore[no-un
     assert run.gross_fen == other.subsidy_fen
     assert Redemption.objects.filter(settled_at__isnull=False).count() == 2
     assert_reconciled(campaign)
+
+
+def test_a_run_cancelled_before_its_bank_file_is_collected_again_by_the_next(  # type: ignore[no-untyped-def]
+        campaign, two_shops, approved_sale, finance, finance2):
+    a, b = two_shops
+    sales = [approved_sale(a), approved_sale(b)]
+    run = services.run_settlement(campaign=campaign, actor=finance)
+    assert error_code(lambda: services.cancel_run(run=run, actor=finance, reason=" ")) \
+        == "SETTLEMENT_STATE"
+    services.cancel_run(run=run, actor=finance, reason="商户账号有误")
+    run.refresh_from_db()
+    assert run.state == RunState.CANCELLED
+    assert not Redemption.objects.filter(settled_at__isnull=False).exists()
+    assert_reconciled(campaign)
+    again = settle_fully(campaign, finance, finance2)
+    assert again.number == 2 and again.sale_count == len(sales)
+    assert_reconciled(campaign)
+    assert error_code(lambda: services.cancel_run(run=again, actor=finance, reason="x")) \
+        == "SETTLEMENT_STATE"
+
+
+def test_a_run_whose_sale_was_returned_since_cannot_be_cancelled(  # type: ignore[no-untyped-def]
+        campaign, shop, approved_sale, finance):
+    from huiquan.redemptions.services import return_goods
+
+    sale = approved_sale(shop)
+    run = services.run_settlement(campaign=campaign, actor=finance)
+    return_goods(actor=shop.till_user, redemption_id=sale.pk, items=None, reason="退货")
+    assert error_code(lambda: services.cancel_run(run=run, actor=finance, reason="x")) \
+        == "ALREADY_SETTLED"
+    run.refresh_from_db()
+    assert run.state == RunState.COLLECTED
+    assert_reconciled(campaign)
