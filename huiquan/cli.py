@@ -250,6 +250,7 @@ def cmd_tick(args: argparse.Namespace) -> int:
     from huiquan.campaigns.services import perform_due_transitions
     from huiquan.core import clock
     from huiquan.redemptions.services import resolve_pending, seal_redemptions
+    from huiquan.settlement.clawbacks import refresh_receivables
     from huiquan.vouchers.services import seal_claims, sync_gate
 
     log = logging.getLogger("huiquan.tick")
@@ -271,6 +272,9 @@ def cmd_tick(args: argparse.Namespace) -> int:
         done.append(f"封存 {sealed} 张领券记录进审计链")
     if resolved := step("处理待确认的支付/退款", resolve_pending):
         done.append(f"处理 {resolved} 笔待确认的支付/退款")
+    for c in Campaign.objects.all():
+        if booked := step("登记结算后退货追缴", lambda c=c: refresh_receivables(campaign=c)):
+            done.append(f"登记 {booked} 笔结算后退货追缴")
     if sealed := step("封存核销记录", seal_redemptions):
         done.append(f"封存 {sealed} 笔核销记录进审计链")
     step("同步 Redis 领券闸门", sync_gate)
@@ -516,6 +520,9 @@ def build_parser() -> argparse.ArgumentParser:
     from huiquan import cli_staff
 
     cli_staff.register(sub)
+    from huiquan import cli_settlement
+
+    cli_settlement.register(sub)
 
     p = sub.add_parser("migrate", help="迁移数据库")
     p.set_defaults(func=cmd_migrate)

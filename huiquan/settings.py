@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "huiquan.merchants",
     "huiquan.redemptions",
     "huiquan.verification",
+    "huiquan.settlement",
     "huiquan.staff",
     "huiquan.office",
 ]

@@ -81,6 +81,7 @@ from huiquan.redemptions.models import (
 )
 from huiquan.redemptions.selectors import payment_outcome
 from huiquan.vouchers import paycode
+from huiquan.redemptions.settlement_reads import SettledSale, net_by_source
 from huiquan.vouchers.models import Voucher
 from huiquan.vouchers.selectors import voucher_by_id
 from huiquan.vouchers.services import mark_used
@@ -613,3 +614,45 @@ def _wanted_quantities(lines: dict[int, RedemptionLine], items: list[dict[str, A
             raise ReturnTooLarge(f"「{line.description}」最多还能退 "
                                  f"{line.quantity - line.returned_quantity} 件，不能退 {quantity} 件")
     return wanted
+
+
+# --- settlement (called by huiquan.settlement, the layer above) ---------------------------------
+
+
+def mark_settled(*, redemption_ids: list[int], now: datetime) -> list[SettledSale]:
+    """Invariant 6: the sales settle now, each at most once, inside the caller's transaction.
+
+    Locks the rows (primary-key order), sets ``settled_at`` by a conditional update (only where
+    still unsettled and completed) and refuses the whole batch (``ALREADY_SETTLED``, nothing
+    kept) when any was settled meanwhile. Returns what each sale's subsidy comes to now and its
+    funding sources (the till's split, less returns before settlement): read under the same
+    lock, so a return cannot slip in between. With the guards off (race tests) neither the lock
+    nor the condition is there."""
+    ids = sorted(set(redemption_ids))
+    if not ids:
+        return []
+    guarded = guards.enabled()
+    if guarded:
+        locked(Redemption.objects.filter(pk__in=ids).only("pk"), no_key=True)
+    rows = Redemption.objects.filter(pk__in=ids, state=RedemptionState.COMPLETED)
+    if guarded:
+        rows = rows.filter(settled_at__isnull=True)
+    if rows.update(settled_at=now) != len(ids):
+        raise RedemptionError("有核销已经结算过（或不是已完成的核销），本次结算未做任何更改",
+                              code=RedemptionCode.ALREADY_SETTLED, status=409)
+    return net_by_source(ids)
+
+
+def unmark_settled(*, redemption_ids: list[int]) -> None:
+    """A settlement run cancelled before its bank file: its sales are unsettled again, inside
+    the caller's transaction. Refused (nothing kept) when any of them was returned since with a
+    subsidy to claw back — that money is owed by the merchant now, not part of the run."""
+    ids = sorted(set(redemption_ids))
+    if not ids:
+        return
+    locked(Redemption.objects.filter(pk__in=ids).only("pk"), no_key=True)
+    if Redemption.objects.filter(pk__in=ids, settled_at__isnull=False, clawback_fen=0).update(
+            settled_at=None) != len(ids):
+        raise RedemptionError("本批次有核销在结算后发生了退货（已追缴），不能撤销；"
+                              "请审核并拨付，追缴在下次结算中抵扣",
+                              code=RedemptionCode.ALREADY_SETTLED, status=409)
