@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "huiquan.merchants",
     "huiquan.redemptions",
     "huiquan.verification",
+    "huiquan.integrity",
     "huiquan.staff",
     "huiquan.office",
 ]
