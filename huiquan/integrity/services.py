@@ -20,7 +20,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from huiquan.audit.services import record
-from huiquan.core import clock, guards, identifiers
+from huiquan.core import clock, guards
 from huiquan.core.errors import DomainError
 from huiquan.core.locks import advisory, lock_one
 from huiquan.core.roles import Role, require_role
@@ -112,7 +112,11 @@ def _store(*, campaign: Any, findings: list[detectors.Finding], report: ScanRepo
 
 
 def _text(value: Any, *, required: str, limit: int = MAX_TEXT) -> str:
-    text = "\n".join(" ".join(line.split()) for line in identifiers.nfkc(value).splitlines())
+    """Free text as people wrote it (full-width punctuation kept: it is not an identifier),
+    with runs of spaces and control characters folded, blank lines dropped."""
+    lines = (" ".join("".join(ch for ch in line if ch.isprintable() or ch.isspace()).split())
+             for line in str(value or "").splitlines())
+    text = "\n".join(line for line in lines if line)
     text = text.strip()[:limit]
     if not text:
         raise CaseError(required, code=IntegrityCode.TEXT_REQUIRED)
@@ -228,7 +232,7 @@ def decide_case(*, actor: Any, campaign: Any, case_id: int, decision: str, reaso
     if decision not in CaseDecision.values:
         raise CaseError(code=IntegrityCode.DECISION_INVALID)
     reason = _text(reason, required="请写明处理理由", limit=500)
-    referred_to = " ".join(identifiers.nfkc(referred_to).split())[:128]
+    referred_to = " ".join(str(referred_to or "").split())[:128]
     if decision == CaseDecision.REFERRAL and not referred_to:
         raise CaseError("移送有关部门时请写明移送到哪个部门", code=IntegrityCode.TEXT_REQUIRED)
     case = _case(campaign, case_id)
