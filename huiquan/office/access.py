@@ -37,6 +37,7 @@ NAV_ROLES = {
     "merchants": frozenset({Role.REVIEWER, Role.BUREAU, Role.MARKET, Role.AUDITOR}),
     "blacklist": frozenset({Role.REVIEWER, Role.BUREAU, Role.MARKET, Role.AUDITOR}),
     "catalog": frozenset({Role.BUREAU, Role.REVIEWER, Role.MARKET, Role.AUDITOR}),
+    "integrity": frozenset({Role.MARKET, Role.BUREAU, Role.AUDITOR}),
 }
 NOT_STAFF_MESSAGE = "后台仅限工作人员使用：您的账号没有后台角色。"
 

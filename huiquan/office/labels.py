@@ -25,6 +25,10 @@ ACTION_LABELS = {
     "redemption.return": "退货退款",
     "redemption.scan_locked": "收银台锁定（付款码错误过多）",
     "redemptions.seal": "封存核销记录",
+    "integrity.scan": "诚信信号扫描",
+    "integrity.case_open": "监管立案",
+    "integrity.case_entry": "添加案件记录",
+    "integrity.case_decide": "案件处理决定",
 }
 
 OBJECT_LABELS = {
@@ -38,6 +42,7 @@ OBJECT_LABELS = {
     "catalog_version": "目录版本",
     "redemption": "核销记录",
     "user": "用户",
+    "integrity_case": "监管案件",
 }
 
 # Pill colours of a merchant's state (classes of office.css).

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from huiquan.office import account_views, catalog_views, merchant_views, views
+from huiquan.office import account_views, catalog_views, merchant_views, views, views_integrity
 
 app_name = "office"
 urlpatterns = [
@@ -25,3 +25,4 @@ urlpatterns = [
     path("blacklist/", merchant_views.blacklist, name="blacklist"),
     path("catalog/", catalog_views.catalog, name="catalog"),
 ]
+urlpatterns += views_integrity.urlpatterns  # market supervision (issue 14)
