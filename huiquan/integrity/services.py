@@ -131,7 +131,8 @@ def _case_audit(actor: Any, action: str, case: Case, summary: str, **after: Any)
 
 def _snapshot(signal: Signal) -> dict[str, Any]:
     return {"id": signal.pk, "kind": signal.kind, "kind_label": signal.get_kind_display(),
-            "severity": signal.severity, "score": signal.score, "summary": signal.summary,
+            "severity": signal.severity, "severity_label": signal.get_severity_display(),
+            "score": signal.score, "summary": signal.summary,
             "evidence": signal.evidence, "computed_at": signal.computed_at.isoformat()}
 
 

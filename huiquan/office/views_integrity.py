@@ -39,7 +39,7 @@ SCAN_ROLES = frozenset({*services.CASE_ROLES, Role.BUREAU})
 ENTRY_FIELDS = {"TEXT_REQUIRED": "text", "EVIDENCE_INVALID": "file", "EVIDENCE_TOO_LARGE": "file"}
 DECISION_FIELDS = {"DECISION_INVALID": "decision"}
 COMPLAINT_FIELDS = {"TEXT_REQUIRED": "complaint", "CASE_INVALID": "merchant"}
-SEVERITY_PILLS = {Severity.HIGH: "bad", Severity.MEDIUM: "awaiting_confirmation",
+SEVERITY_PILLS: dict[str, str] = {Severity.HIGH: "bad", Severity.MEDIUM: "awaiting_confirmation",
                   Severity.LOW: "scheduled"}
 
 
@@ -66,7 +66,7 @@ def signals(request: HttpRequest) -> HttpResponse:
     counts = selectors.signal_counts(campaign)
     return render(request, "office/integrity_signals.html", {
         "campaign": campaign, "form": form, "signals": rows,
-        "filtered": any(chosen.values()), "pills": SEVERITY_PILLS,
+        "filtered": any(chosen.values()),
         "kind_counts": [(k.label, counts.get(k.value, 0), k.value) for k in SignalKind],
         "can_scan": may(request.user, SCAN_ROLES),
     })
