@@ -43,7 +43,7 @@ class Signal(models.Model):
                                  related_name="+")
     kind = models.CharField("类型", max_length=32, choices=SignalKind.choices)
     merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT,
-                                 related_name="integrity_signals")
+                                 related_name="supervision_signals")
     dedup_key = models.CharField(max_length=200, unique=True)
     severity = models.CharField("严重程度", max_length=8, choices=Severity.choices)
     score = models.PositiveSmallIntegerField("分值")  # 0–100, for sorting

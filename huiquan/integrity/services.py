@@ -124,7 +124,7 @@ def _text(value: Any, *, required: str, limit: int = MAX_TEXT) -> str:
 
 
 def _case_audit(actor: Any, action: str, case: Case, summary: str, **after: Any) -> None:
-    record(actor=actor, action=action, obj_type="integrity_case", obj_id=case.pk,
+    record(actor=actor, action=action, obj_type="supervision_case", obj_id=case.pk,
            summary=f"监管案件 #{case.pk}（商户 #{case.merchant_id}）：{summary}",
            after=after or None)
 

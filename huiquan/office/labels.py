@@ -42,7 +42,7 @@ OBJECT_LABELS = {
     "catalog_version": "目录版本",
     "redemption": "核销记录",
     "user": "用户",
-    "integrity_case": "监管案件",
+    "supervision_case": "监管案件",
 }
 
 # Pill colours of a merchant's state (classes of office.css).

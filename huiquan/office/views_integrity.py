@@ -56,7 +56,7 @@ def signals(request: HttpRequest) -> HttpResponse:
         require_role(request.user, SCAN_ROLES, action="诚信扫描")
         report = services.scan(campaign=campaign, actor=request.user)
         (messages.warning if report.failed else messages.success)(request, str(report))
-        return redirect("office:integrity_signals")
+        return redirect("office:supervision_signals")
     form = SignalFilterForm(request.GET or None,
                             merchants=selectors.signal_merchants(campaign))
     chosen = form.cleaned_data if form.is_valid() else {}
@@ -64,7 +64,7 @@ def signals(request: HttpRequest) -> HttpResponse:
                              merchant_id=chosen.get("merchant"),
                              severity=chosen.get("severity") or "")
     counts = selectors.signal_counts(campaign)
-    return render(request, "office/integrity_signals.html", {
+    return render(request, "office/supervision_signals.html", {
         "campaign": campaign, "form": form, "signals": rows,
         "filtered": any(chosen.values()),
         "kind_counts": [(k.label, counts.get(k.value, 0), k.value) for k in SignalKind],
@@ -91,8 +91,8 @@ def signal_detail(request: HttpRequest, signal_id: int) -> HttpResponse:
                 status = show_refusal(form, exc, {})
             else:
                 messages.success(request, f"已立案：案件 #{case.pk}")
-                return redirect("office:integrity_case", case_id=case.pk)
-    return render(request, "office/integrity_signal.html", {
+                return redirect("office:supervision_case", case_id=case.pk)
+    return render(request, "office/supervision_signal.html", {
         "campaign": campaign, "signal": signal, "evidence": signal.evidence,
         "cases": selectors.cases_of_signal(signal), "form": form,
         "pill": SEVERITY_PILLS.get(signal.severity, ""),
@@ -120,10 +120,10 @@ def cases(request: HttpRequest) -> HttpResponse:
                 status = show_refusal(complaint, exc, COMPLAINT_FIELDS)
             else:
                 messages.success(request, f"已登记投诉并立案：案件 #{case.pk}")
-                return redirect("office:integrity_case", case_id=case.pk)
+                return redirect("office:supervision_case", case_id=case.pk)
     form = CaseFilterForm(request.GET or None)
     state = form.cleaned_data.get("state", "") if form.is_valid() else ""
-    return render(request, "office/integrity_cases.html", {
+    return render(request, "office/supervision_cases.html", {
         "campaign": campaign, "form": form, "cases": selectors.cases(campaign, state=state),
         "complaint": complaint, "can_open": may(request.user, CASE_ROLES),
         "filtered": bool(state),
@@ -153,7 +153,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
                 status = show_refusal(entry_form, exc, ENTRY_FIELDS)
             else:
                 messages.success(request, "已添加记录")
-                return redirect("office:integrity_case", case_id=case.pk)
+                return redirect("office:supervision_case", case_id=case.pk)
     elif action == "decide":
         require_role(request.user, CASE_ROLES, action="作出处理决定")
         decision_form = DecisionForm(request.POST, prefix="decide")
@@ -173,10 +173,10 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             else:
                 messages.success(request, f"案件 #{decided.pk} 已作出决定："
                                           f"{decided.get_decision_display()}")
-                return redirect("office:integrity_case", case_id=case.pk)
+                return redirect("office:supervision_case", case_id=case.pk)
     elif request.method == "POST":
         raise DomainError("未知的操作：请从案件页面的按钮提交", code=CoreCode.INVALID_INPUT)
-    return render(request, "office/integrity_case.html", {
+    return render(request, "office/supervision_case.html", {
         "campaign": campaign, "case": case, "entries": list(case.entries.all()),
         "snapshot": case.signal_snapshot, "evidence": case.signal_snapshot.get("evidence"),
         "state_before": _state_label(case.outcome.get("merchant_state_before")),
@@ -209,10 +209,10 @@ def case_file(request: HttpRequest, case_id: int, entry_id: int) -> FileResponse
 
 
 urlpatterns = [
-    path("integrity/", signals, name="integrity_signals"),
-    path("integrity/signals/<id:signal_id>/", signal_detail, name="integrity_signal"),
-    path("integrity/cases/", cases, name="integrity_cases"),
-    path("integrity/cases/<id:case_id>/", case_detail, name="integrity_case"),
+    path("integrity/", signals, name="supervision_signals"),
+    path("integrity/signals/<id:signal_id>/", signal_detail, name="supervision_signal"),
+    path("integrity/cases/", cases, name="supervision_cases"),
+    path("integrity/cases/<id:case_id>/", case_detail, name="supervision_case"),
     path("integrity/cases/<id:case_id>/files/<id:entry_id>", case_file,
-         name="integrity_case_file"),
+         name="supervision_case_file"),
 ]

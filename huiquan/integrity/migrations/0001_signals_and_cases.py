@@ -75,7 +75,7 @@ class Migration(migrations.Migration):
                 ('first_seen_at', models.DateTimeField(verbose_name='首次发现')),
                 ('computed_at', models.DateTimeField(verbose_name='最近计算')),
                 ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='campaigns.campaign')),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='integrity_signals', to='merchants.merchant')),
+                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='supervision_signals', to='merchants.merchant')),
             ],
             options={
                 'verbose_name': '诚信信号',
