@@ -79,3 +79,30 @@ def test_market_supervision_disqualifies_a_shop_from_a_signal(page, live_server,
     assert Merchant.objects.get(pk=signals_world.pk).state == MerchantState.DISQUALIFIED
     assert Case.objects.get().decision == "disqualification"
     page.screenshot(path=str(IMG / "integrity-case.png"), full_page=True)
+
+
+def test_the_supervision_pages_pass_axe(page, live_server, signals_world, make_user, axe):
+    """WCAG 2.1 AA, serious and critical: the list, a signal, the cases, a decided case."""
+    from huiquan.core.roles import Role
+    from huiquan.integrity.models import Signal
+
+    officer = make_user(Role.MARKET, username="market", password=PASSWORD)
+    signal = Signal.objects.filter(kind="burst").get()
+    case = services.open_case(actor=officer, campaign=signals_world.campaign,
+                              signal_id=signal.pk)
+    services.add_entry(actor=officer, campaign=signals_world.campaign, case_id=case.pk,
+                       text="现场核查", upload=_png())
+    base = live_server.url
+    page.goto(f"{base}/office/login/")
+    page.fill("input[name=username]", "market")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("nav.main")
+    for path in ("/office/integrity/", f"/office/integrity/signals/{signal.pk}/",
+                 "/office/integrity/cases/", f"/office/integrity/cases/{case.pk}/"):
+        page.goto(f"{base}{path}")
+        assert axe(page) == [], path
+    services.decide_case(actor=officer, campaign=signals_world.campaign, case_id=case.pk,
+                         decision="referral", reason="涉嫌诈骗", referred_to="隰县公安局")
+    page.goto(f"{base}/office/integrity/cases/{case.pk}/")
+    assert axe(page) == []
