@@ -282,6 +282,7 @@ def cmd_tick(args: argparse.Namespace) -> int:
 
     if requeued := step("重新排队自动核验", requeue_stale_checks):
         done.append(f"{requeued} 份报备资料的自动核验重新排队")
+    done += step("诚信信号扫描", _integrity_scans) or []  # R-INT-1; isolated like every step
     cp = step("写审计链检查点", write_checkpoint)
     print(f"{clock.now():%Y-%m-%d %H:%M:%S}：" + ("；".join(done) if done else "没有到期的事项"))
     if cp:
@@ -289,6 +290,35 @@ def cmd_tick(args: argparse.Namespace) -> int:
     for problem in failed:
         print(f"错误：{problem}（其余步骤已照常执行；下次 tick 会重试）", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _integrity_scans(slug: str | None = None, *, quiet: bool = True) -> list[str]:
+    """Scan every campaign (or one) for integrity signals (R-INT-1). Quiet (tick): lines only
+    for scans that found something new or changed. A detector's failure raises, after the
+    others' signals are stored, so tick reports the step as failed."""
+    from huiquan.campaigns.models import Campaign
+    from huiquan.integrity.services import scan
+
+    campaigns = Campaign.objects.filter(slug=slug) if slug else Campaign.objects.all()
+    reports = [scan(campaign=c) for c in campaigns.order_by("pk")]
+    if any(r.failed for r in reports):
+        raise RuntimeError("；".join(str(r) for r in reports if r.failed))
+    return [str(r) for r in reports if not quiet or r.created or r.updated]
+
+
+def cmd_integrity_scan(args: argparse.Namespace) -> int:
+    """`huiquan integrity scan [slug]`: compute and store the integrity signals."""
+    _setup()
+    from huiquan.campaigns.models import Campaign
+
+    if args.slug and not Campaign.objects.filter(slug=args.slug).exists():
+        return _fail(f"没有这个活动：{args.slug}")
+    try:
+        lines = _integrity_scans(args.slug, quiet=False)
+    except RuntimeError as exc:
+        return _fail(str(exc), 1)
+    print("\n".join(lines) or "还没有载入任何活动")
+    return 0
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
@@ -516,6 +546,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = cons.add_parser("duplicates", help="列出共用同一身份证号或手机号（按规范形式）的账号；"
                         "没有则不输出并以 0 退出，有则以 1 退出。只读，不删除任何账号")
     p.set_defaults(func=cmd_consumers_duplicates)
+
+    integ = sub.add_parser("integrity", help="诚信监管").add_subparsers(dest="sub", required=True)
+    p = integ.add_parser("scan", help="计算诚信信号（同一人多家商户、封顶线下方集中、照片重复、"
+                         "营业时间外或集中核销、结算后退货、先涨价后打折）；重复运行不会重复记录")
+    p.add_argument("slug", nargs="?")
+    p.set_defaults(func=cmd_integrity_scan)
 
     from huiquan import cli_staff
 

@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "huiquan.redemptions",
     "huiquan.verification",
     "huiquan.settlement",
+    "huiquan.integrity",
     "huiquan.staff",
     "huiquan.office",
 ]

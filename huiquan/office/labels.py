@@ -26,6 +26,10 @@ ACTION_LABELS = {
     "redemption.scan_locked": "收银台锁定（付款码错误过多）",
     "consumer.otp_ip_locked": "网络地址锁定（验证码错误过多）",
     "redemptions.seal": "封存核销记录",
+    "integrity.scan": "诚信信号扫描",
+    "integrity.case_open": "监管立案",
+    "integrity.case_entry": "添加案件记录",
+    "integrity.case_decide": "案件处理决定",
 }
 
 OBJECT_LABELS = {
@@ -40,6 +44,7 @@ OBJECT_LABELS = {
     "redemption": "核销记录",
     "user": "用户",
     "ip": "网络地址",
+    "supervision_case": "监管案件",
 }
 
 # Pill colours of a merchant's state (classes of office.css).
