@@ -41,7 +41,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (  # noqa: E402 - after the path
+from common import (
     add_common_arguments,
     bearer_tokens,
     ensure_wrk,

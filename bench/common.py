@@ -370,5 +370,5 @@ def _pg_version() -> str:
         with psycopg.connect(PG_ADMIN) as conn:
             row = conn.execute("SHOW server_version").fetchone()
         return str(row[0]).split()[0] if row else "?"
-    except Exception:  # noqa: BLE001 - only a label
+    except Exception:
         return "?"

@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (  # noqa: E402 - after the path
+from common import (
     OPENS,
     add_common_arguments,
     bearer_tokens,
