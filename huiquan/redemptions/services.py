@@ -150,7 +150,11 @@ def redeem_voucher(*, actor: Any, payment_code: str, lines: list[dict[str, Any]]
     except Exception:  # the rails did not answer: the outcome is unknown, ask later
         result = payments.PaymentResult("pending", message="支付通道无应答，请稍后查询结果")
     faults.crash_point("sale.charged")
-    return _finish(redemption.pk, result, till.legal_name)
+    done = _finish(redemption.pk, result, till.legal_name)
+    # What this sale wrote, for its answer (redemptions.selectors.view_after_sale): the lines
+    # need no read back (issue 15).
+    done.lines_written = redemption.lines_written
+    return done
 
 
 def _by_key(merchant_id: int, key: str) -> Redemption | None:
@@ -264,13 +268,14 @@ def _reserve(*, actor: Any, voucher_id: int, quote: pricing.Quote, key: str,
             if existing is not None:
                 raise _Replay(existing)
         raise VoucherUsed("该顾客的消费券正在另一台收银机核销或已核销")
-    sql.insert([
+    redemption.lines_written = [
         RedemptionLine(redemption=redemption, position=line.position, kind=line.kind,
                        product=line.product, gtin=line.gtin, description=line.description,
                        quantity=line.quantity, unit_price_fen=line.unit_price_fen,
                        discount_fen=line.discount_fen, final_fen=line.final_fen,
                        eligible=line.eligible)
-        for line in quote.lines])
+        for line in quote.lines]
+    sql.insert(redemption.lines_written)
     try:
         tx = transfer(campaign=campaign, kind=TxKind.RESERVE, source_scope=release_pool(release),
                       dest_scope=reserved(release), amount=quote.subsidy_fen, release=release,
