@@ -104,11 +104,12 @@ def pair_accounts(*, campaign: Any, source_scope: Scope, dest_scope: Scope,
     """Both sides of a move for each funding source, locked together in one statement in
     primary-key order (PostgreSQL), created where missing: a sale's completion books reserved →
     payable with one read instead of two (issue 15)."""
+    lock = not _posting_order_locks  # the protection-off twin: rows locked by its UPDATEs
     takes, found = accounts_of_both(campaign=campaign, scope=source_scope, sources=sources,
-                                    lock=True, also=dest_scope)
+                                    lock=lock, also=dest_scope)
     if all(dest_scope.code_for(s) in found for s in sources):
         return takes, [found[dest_scope.code_for(s)] for s in sources]
-    return takes, accounts_for(campaign=campaign, scope=dest_scope, sources=sources, lock=True)
+    return takes, accounts_for(campaign=campaign, scope=dest_scope, sources=sources, lock=lock)
 
 
 def lock_accounts(accounts: Sequence[Account]) -> None:
