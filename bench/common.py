@@ -196,7 +196,8 @@ def start_servers(args: argparse.Namespace, env: dict[str, str], count: int = 1
         var = Path(env["HUIQUAN_VAR_DIR"]) / f"server{n}" if count > 1 else None
         own = dict(env)
         if var is not None:  # each server its own demo clock and scratch files; one database
-            var.mkdir(exist_ok=True)
+            var.mkdir(exist_ok=True)  # and one secret key (tokens are signed with it)
+            shutil.copy(Path(env["HUIQUAN_VAR_DIR"]) / "secret_key", var / "secret_key")
             own["HUIQUAN_VAR_DIR"] = str(var)
         port = args.port + n
         serve = [str(ROOT / ".venv/bin/huiquan"), "serve", "--demo", "--port", str(port),
@@ -229,8 +230,10 @@ def stop_servers(servers: list[Any]) -> None:
 
 def wrk_command(binary: str, lua: Path, url: str, args: argparse.Namespace,
                 duration: float) -> list[str]:
+    # A slow answer is slow, not lost: wrk's default 2 s timeout would count it as a socket
+    # error and leave it out of the percentiles.
     return [binary, "-t", str(args.threads), "-c", str(args.connections), "-d",
-            f"{duration:g}s", "--latency", "-s", str(lua), url]
+            f"{duration:g}s", "--timeout", "30s", "--latency", "-s", str(lua), url]
 
 
 def parse_wrk(out: str) -> dict:
