@@ -87,6 +87,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # server the user runs (they would take it from each other): huiquan has no use for it.
         "--no-control-socket",
     ]
+    if args.worker_class:
+        argv += ["--worker-class", args.worker_class]
+    if args.threads:
+        argv += ["--threads", str(args.threads)]
     os.execv(sys.executable, argv)
     return 0  # pragma: no cover
 
@@ -490,6 +494,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--workers", type=int, default=0, help="工作进程数（默认：CPU 数 × 2）")
+    p.add_argument("--worker-class", default="", help="gunicorn 工作进程类型（默认 sync；如 gthread）")
+    p.add_argument("--threads", type=int, default=0, help="每个工作进程的线程数（gthread）")
     p.add_argument("--clock", help="演示时钟起点，如 2024-06-21T09:59:00+08:00")
     p.add_argument("--access-log", action="store_true")
     p.add_argument("--no-worker", action="store_true",
