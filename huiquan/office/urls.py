@@ -1,8 +1,15 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from huiquan.office import (account_views, catalog_views, merchant_views, views, views_integrity,
-                            views_review, views_settlement)
+from huiquan.office import (
+                            account_views,
+                            catalog_views,
+                            merchant_views,
+                            views,
+                            views_integrity,
+                            views_review,
+                            views_settlement,
+)
 from huiquan.verification import views as document_views
 
 app_name = "office"

@@ -78,8 +78,8 @@ from huiquan.redemptions.models import (
     RedemptionState,
 )
 from huiquan.redemptions.selectors import payment_outcome
-from huiquan.vouchers import paycode
 from huiquan.redemptions.settlement_reads import SettledSale, net_by_source
+from huiquan.vouchers import paycode
 from huiquan.vouchers.models import Voucher
 from huiquan.vouchers.services import mark_used
 
