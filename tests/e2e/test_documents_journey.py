@@ -40,7 +40,7 @@ def _signed_in(browser: Any, base: str, user: Any, width: int, height: int) -> A
                           "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
                           "url": base}])
     page = context.new_page()
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(45_000)
     return page
 
 
