@@ -60,6 +60,7 @@ def runs(request: HttpRequest) -> HttpResponse:
         "campaign": campaign, "runs": list(selectors.runs_of(campaign)),
         "can_act": may(request.user, FINANCE),
         "receivables": selectors.open_receivables(campaign),
+        "flagged": selectors.flagged_merchants(campaign),
     })
 
 

@@ -77,7 +77,7 @@ def test_the_auditor_reads_but_cannot_act_and_others_cannot_download(  # type: i
 
 
 def test_receivables_are_listed_and_a_repayment_is_recorded(  # type: ignore[no-untyped-def]
-        client, campaign, shop, approved_sale, finance, finance2):
+        client, campaign, shop, approved_sale, finance, finance2, clock):
     sale = approved_sale(shop)
     settle_fully(campaign, finance, finance2)
     return_goods(actor=shop.till_user, redemption_id=sale.pk, items=None, reason="退货")
@@ -85,6 +85,9 @@ def test_receivables_are_listed_and_a_repayment_is_recorded(  # type: ignore[no-
     page = _page(client, finance, url, action="refresh")
     assert "新登记追缴 1 笔" in page.content.decode()
     receivable = Receivable.objects.get()
+    clock.advance(days=31)
+    assert "逾期商户 1 户" in _page(client, finance, "/office/settlement/").content.decode()
+    assert "逾期" in _page(client, finance, url).content.decode()
     page = _page(client, finance, url, receivable=str(receivable.pk), amount="abc",
                  reference="T1")
     assert "金额只能是数字" in page.content.decode()

@@ -7,7 +7,7 @@ import pytest
 from huiquan.campaigns.services import perform_due_transitions
 from huiquan.cli import main as cli
 from huiquan.redemptions.services import return_goods
-from huiquan.settlement.models import RunState, SettlementRun
+from huiquan.settlement.models import Receivable, RunState, SettlementRun
 from tests.settlement.support import answer
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +41,8 @@ def test_a_round_from_the_command_line_then_close_out(  # type: ignore[no-untype
     capsys.readouterr()
     assert cli(["settlement", "list"]) == 0
     assert "未收回 500.00 元" in capsys.readouterr().out
-    assert cli(["settlement", "repay", "1", "500", "HX-1", *as_one]) == 0
+    receivable = Receivable.objects.get()
+    assert cli(["settlement", "repay", str(receivable.pk), "500", "HX-1", *as_one]) == 0
     assert cli(["settlement", "approve", "9", *as_two]) == 2
     assert "找不到结算第 9 批" in capsys.readouterr().err
     assert cli(["closeout", *as_one]) == 2
