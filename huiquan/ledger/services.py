@@ -181,9 +181,15 @@ def post(*, campaign: Any, kind: str, lines: Sequence[tuple[Account, int]], memo
     # Late locking: primary-key order only (the order every up-front lock takes), unless the
     # protection-off twin of the lock-order test asks for posting order.
     late_order = lock_late and not _posting_order_locks
-    for account, amount in sorted(lines, key=lambda la: (False if late_order else la[1] > 0,
-                                                         la[0].pk)):
+    ordered = sorted(lines, key=lambda la: (False if late_order else la[1] > 0, la[0].pk))
+    for i, (account, amount) in enumerate(ordered):
         _apply(account, amount)
+        # Forced interleaving of late locks (tests/concurrency/test_ledger_lock_order.py): pause
+        # holding every row this posting locked — or, in posting order (the protection-off
+        # twin), holding its first row only, as the old protocol did.
+        if lock_late and _between_check_and_write is not None and i == (
+                0 if _posting_order_locks else len(ordered) - 1):
+            _between_check_and_write()
     tx.posted = list(lines)
     return tx
 
@@ -226,7 +232,7 @@ def plan_transfer(*, campaign: Any, source_scope: Scope, dest_scope: Scope, amou
                                             sources=sources, lock=lock, also=dest_scope)
     available = {source: acc.balance_fen for source, acc in zip(sources, from_accounts,
                                                                  strict=True)}
-    if _between_check_and_write is not None:
+    if _between_check_and_write is not None and lock:  # lock_late: see post()
         _between_check_and_write()
     total = sum(available.values())
     if total < amount and guards.enabled():
