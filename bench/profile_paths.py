@@ -70,7 +70,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args()
-    _, env = scratch_env(args)
+    var, env = scratch_env(args)
     w = world(args, env)
     from django.db import connection
     from django.test import Client
@@ -155,6 +155,9 @@ def main() -> None:
             pstats.Stats(profile, stream=out).sort_stats(order).print_stats(args.top)
             text = out.getvalue()
             print(text[text.find("   ncalls"):])
+    import shutil
+
+    shutil.rmtree(var, ignore_errors=True)
 
 
 if __name__ == "__main__":

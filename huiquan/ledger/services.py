@@ -100,11 +100,13 @@ def accounts_of_both(*, campaign: Any, scope: Scope, sources: Sequence[Any], loc
 
 
 def pair_accounts(*, campaign: Any, source_scope: Scope, dest_scope: Scope,
-                  sources: Sequence[Any]) -> tuple[list[Account], list[Account]]:
-    """Both sides of a move for each funding source, locked together in one statement in
-    primary-key order (PostgreSQL), created where missing: a sale's completion books reserved →
-    payable with one read instead of two (issue 15)."""
-    lock = not _posting_order_locks  # the protection-off twin: rows locked by its UPDATEs
+                  sources: Sequence[Any], lock: bool = True
+                  ) -> tuple[list[Account], list[Account]]:
+    """Both sides of a move for each funding source, read in one statement, created where
+    missing: a sale's completion books reserved → payable with one read instead of two
+    (issue 15). ``lock``: locked together, in primary-key order (PostgreSQL); without, for a
+    ``post(..., lock_late=True)``."""
+    lock = lock and not _posting_order_locks  # the protection-off twin: locked by its UPDATEs
     takes, found = accounts_of_both(campaign=campaign, scope=source_scope, sources=sources,
                                     lock=lock, also=dest_scope)
     if all(dest_scope.code_for(s) in found for s in sources):
@@ -142,10 +144,17 @@ def _apply(account: Account, amount: int) -> None:
 
 def post(*, campaign: Any, kind: str, lines: Sequence[tuple[Account, int]], memo: str = "",
          actor: Any = None, dedupe_key: str | None = None, period: Any = None,
-         release: Any = None, reference: str = "", locked: bool = False) -> LedgerTransaction:
+         release: Any = None, reference: str = "", locked: bool = False,
+         lock_late: bool = False) -> LedgerTransaction:
     """Book one balanced transaction inside the caller's atomic block. Every account it
     touches is locked first, in one statement in primary-key order (``locked``: the caller —
-    ``transfer``, ``sweep`` — already did)."""
+    ``transfer``, ``sweep`` — already did).
+
+    ``lock_late`` (the till's two postings per sale, issue 15): no lock first; the transaction
+    row and the postings are written, then the balances move — pools by their conditional
+    update — in primary-key order, so each account row is locked from its UPDATE to the
+    caller's COMMIT only, and every such posting takes its rows in the same order as the
+    up-front locks do (no cycle). The caller makes these its last statements."""
     if not transaction.get_connection().in_atomic_block:
         raise LedgerError("记账必须在业务事务内进行")
     lines = [(acc, amt) for acc, amt in lines if amt != 0]
@@ -156,7 +165,7 @@ def post(*, campaign: Any, kind: str, lines: Sequence[tuple[Account, int]], memo
             raise LedgerError("金额必须是整数（分）")
     if sum(amount for _, amount in lines) != 0:
         raise LedgerError("借贷不平衡：分录合计必须为零")
-    if not locked:
+    if not locked and not lock_late:
         lock_accounts([account for account, _ in lines])
     tx = LedgerTransaction(
         campaign_id=_pk(campaign), kind=kind, created_at=clock.now(), memo=memo[:255],
@@ -169,8 +178,18 @@ def post(*, campaign: Any, kind: str, lines: Sequence[tuple[Account, int]], memo
         raise AlreadyPosted(f"该笔账务已经记过（{dedupe_key}），未重复记账")
     sql.insert([Posting(transaction=tx, account=acc, amount_fen=amt) for acc, amt in lines])
     # Debits (decreases) first, in primary-key order: a refusal happens before any credit.
-    for account, amount in sorted(lines, key=lambda la: (la[1] > 0, la[0].pk)):
+    # Late locking: primary-key order only (the order every up-front lock takes), unless the
+    # protection-off twin of the lock-order test asks for posting order.
+    late_order = lock_late and not _posting_order_locks
+    ordered = sorted(lines, key=lambda la: (False if late_order else la[1] > 0, la[0].pk))
+    for i, (account, amount) in enumerate(ordered):
         _apply(account, amount)
+        # Forced interleaving of late locks (tests/concurrency/test_ledger_lock_order.py): pause
+        # holding every row this posting locked — or, in posting order (the protection-off
+        # twin), holding its first row only, as the old protocol did.
+        if lock_late and _between_check_and_write is not None and i == (
+                0 if _posting_order_locks else len(ordered) - 1):
+            _between_check_and_write()
     tx.posted = list(lines)
     return tx
 
@@ -186,15 +205,34 @@ def transfer(*, campaign: Any, kind: str, source_scope: Scope, dest_scope: Scope
     funding_sources; the ledger does not read campaigns' tables). Refuses (InsufficientFunds,
     nothing written) when the source pool holds less.
     """
+    lines = plan_transfer(campaign=campaign, source_scope=source_scope, dest_scope=dest_scope,
+                          amount=amount, sources=sources, only_source=only_source,
+                          shortfall_message=shortfall_message)
+    # Destinations were locked with the sources; one created just now is this transaction's own.
+    return post(campaign=campaign, kind=kind, lines=lines, memo=memo, actor=actor,
+                dedupe_key=dedupe_key, period=period, release=release, reference=reference,
+                locked=not _posting_order_locks)
+
+
+def plan_transfer(*, campaign: Any, source_scope: Scope, dest_scope: Scope, amount: int,
+                  sources: Sequence[Any], only_source: Any = None, lock: bool = True,
+                  shortfall_message: Callable[[int, dict[Any, int]], str] | None = None,
+                  ) -> list[tuple[Account, int]]:
+    """The posting lines of ``transfer``, split by funding source in order, nothing written.
+    ``lock`` (the default): both sides' accounts locked first, balances fresh. ``lock=False``
+    (the till, with ``post(..., lock_late=True)``): balances read without locks; only a refusal
+    is decided from them, and the conditional balance updates at the end of the posting stay the
+    authority (invariant 3) — the hot pool rows are then locked only from those updates to
+    COMMIT (issue 15)."""
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise LedgerError("转移金额必须是正整数（分）")
     if only_source is not None:
         sources = [s for s in sources if s.pk == only_source.pk]
     from_accounts, found = accounts_of_both(campaign=campaign, scope=source_scope,
-                                            sources=sources, lock=True, also=dest_scope)
+                                            sources=sources, lock=lock, also=dest_scope)
     available = {source: acc.balance_fen for source, acc in zip(sources, from_accounts,
                                                                  strict=True)}
-    if _between_check_and_write is not None:
+    if _between_check_and_write is not None and lock:  # lock_late: see post()
         _between_check_and_write()
     total = sum(available.values())
     if total < amount and guards.enabled():
@@ -216,10 +254,7 @@ def transfer(*, campaign: Any, kind: str, source_scope: Scope, dest_scope: Scope
     lines: list[tuple[Account, int]] = []
     for (_, acc, take), dest in zip(takes, dests, strict=True):
         lines += [(acc, -take), (dest, take)]
-    # Destinations were locked with the sources; one created just now is this transaction's own.
-    return post(campaign=campaign, kind=kind, lines=lines, memo=memo, actor=actor,
-                dedupe_key=dedupe_key, period=period, release=release, reference=reference,
-                locked=not _posting_order_locks)
+    return lines
 
 
 def _dests(campaign: Any, scope: Scope, sources: Sequence[Any],
@@ -256,6 +291,7 @@ __all__ = [
     "accounts_for",
     "lock_accounts",
     "pair_accounts",
+    "plan_transfer",
     "post",
     "sweep",
     "transfer",

@@ -51,8 +51,8 @@ from huiquan.ledger.scopes import (
 )
 from huiquan.ledger.services import (
     pair_accounts,
+    plan_transfer,
     post,
-    transfer,
 )
 from huiquan.merchants.selectors import Till, legal_name, merchant_of, till_refusal
 from huiquan.redemptions import payments, pricing, scanlock, settle_payments
@@ -327,13 +327,23 @@ def _reserve(*, actor: Any, voucher_id: int, quote: pricing.Quote, key: str,
     # The ledger needs the release's id and period only (scopes are named by the id).
     release = Release(pk=voucher.release_id, period_id=again.period_id)
     campaign = voucher.campaign_id  # the ledger takes ids: no need to load the campaign
+    # The split by funding source, planned from balances read without locks (only a refusal is
+    # decided from them): the pool's and reserved's rows — every till's hot rows — are locked
+    # only by the balance updates that end this transaction (issue 15).
+    try:
+        lines = plan_transfer(campaign=campaign, source_scope=release_pool(release),
+                              dest_scope=reserved(release), amount=quote.subsidy_fen,
+                              sources=funding_sources_memo(campaign), lock=False)
+    except InsufficientFunds as exc:
+        raise _pool_exhausted(quote) from exc
     redemption = Redemption(
         campaign_id=campaign, release=release, voucher=voucher, consumer_id=voucher.consumer_id,
         merchant_id=till.pk, staff=actor, state=RedemptionState.PENDING,
         total_final_fen=quote.total_final_fen, eligible_final_fen=quote.eligible_final_fen,
         subsidy_fen=quote.subsidy_fen, consumer_pays_fen=quote.consumer_pays_fen,
         payment_key=f"pay-{secrets.token_hex(12)}", idempotency_key=key, request_hash=digest,
-        created_at=now)
+        created_at=now, subsidy_by_source={str(account.source_id): amount
+                                           for account, amount in lines if amount > 0})
     # A clash with a unique constraint (a live redemption of this person or voucher, this
     # till's key) inserts nothing: no savepoint needed to look at why (issue 15).
     if not sql.insert_unless_taken(redemption):
@@ -350,29 +360,26 @@ def _reserve(*, actor: Any, voucher_id: int, quote: pricing.Quote, key: str,
                        eligible=line.eligible)
         for line in quote.lines]
     sql.insert(redemption.lines_written)
-    try:
-        tx = transfer(campaign=campaign, kind=TxKind.RESERVE, source_scope=release_pool(release),
-                      dest_scope=reserved(release), amount=quote.subsidy_fen, release=release,
-                      sources=funding_sources_memo(campaign),
-                      period=release.period_id, dedupe_key=f"reserve:{redemption.pk}",
-                      reference=f"redemption:{redemption.pk}",
-                      memo=f"核销 #{redemption.pk} 预占补贴")
+    try:  # last: the pool's conditional update decides (invariant 5), then COMMIT
+        post(campaign=campaign, kind=TxKind.RESERVE, lines=lines, release=release,
+             period=release.period_id, dedupe_key=f"reserve:{redemption.pk}",
+             reference=f"redemption:{redemption.pk}", memo=f"核销 #{redemption.pk} 预占补贴",
+             lock_late=True)
     except InsufficientFunds as exc:
         raise _pool_exhausted(quote) from exc
-    redemption.subsidy_by_source = {str(account.source_id): amount
-                                    for account, amount in tx.posted if amount > 0}
-    sql.update(redemption, ["subsidy_by_source"])
     return redemption
 
 
 def _move_by_source(*, campaign: Any, split: dict[str, int], source_scope: Scope,
-                    dest_scope: Scope) -> list[tuple[Any, int]]:
+                    dest_scope: Scope, lock: bool = True) -> list[tuple[Any, int]]:
     """The posting lines of a split moving between two scopes; both sides' accounts are read
-    and locked together, in one statement (the caller posts with ``locked=True``)."""
+    (and locked together: the caller posts with ``locked=True``) in one statement; without
+    ``lock``, for a ``post(..., lock_late=True)``."""
     sources = _sources_for(campaign, split)
     moving = [(sources[sid], amount) for sid, amount in split.items() if amount > 0]
     takes, gives = pair_accounts(campaign=campaign, source_scope=source_scope,
-                                 dest_scope=dest_scope, sources=[s for s, _ in moving])
+                                 dest_scope=dest_scope, sources=[s for s, _ in moving],
+                                 lock=lock)
     lines: list[tuple[Any, int]] = []
     for (_, amount), take, give in zip(moving, takes, gives, strict=True):
         lines += [(take, -amount), (give, amount)]
@@ -404,15 +411,16 @@ def _apply_payment(*, redemption_id: int, result: payments.PaymentResult,
         if not mark_used(voucher_id=redemption.voucher_id, now=now):
             raise VoucherUsed("这张消费券已经使用过")  # pragma: no cover - constraint prevents
         shop = merchant_name or legal_name(redemption.merchant_id)
-        post(campaign=campaign, kind=TxKind.REDEEM, release=release, period=release.period_id,
-             dedupe_key=f"redeem:{redemption.pk}", reference=ref,
-             memo=f"核销 #{redemption.pk}：补贴计入应付{shop}", locked=True,
-             lines=_move_by_source(campaign=campaign, split=redemption.subsidy_by_source,
-                                   source_scope=reserved(release),
-                                   dest_scope=payable(redemption.merchant_id)))
         redemption.state, redemption.completed_at = RedemptionState.COMPLETED, now
         redemption.payment_reference = result.reference[:64]
         sql.update(redemption, ["state", "completed_at", "payment_reference"])
+        # Last, the hot rows (reserved, the shop's payable): locked by their updates only.
+        post(campaign=campaign, kind=TxKind.REDEEM, release=release, period=release.period_id,
+             dedupe_key=f"redeem:{redemption.pk}", reference=ref,
+             memo=f"核销 #{redemption.pk}：补贴计入应付{shop}", lock_late=True,
+             lines=_move_by_source(campaign=campaign, split=redemption.subsidy_by_source,
+                                   source_scope=reserved(release),
+                                   dest_scope=payable(redemption.merchant_id), lock=False))
         return redemption
     # Money goes back to the pool open for new releases: the release row is locked so that it
     # cannot return its balance meanwhile, the period row(s) so that carry-over cannot run
