@@ -250,7 +250,7 @@ def test_the_camera_reads_an_ean13_without_barcode_detector(browser, live_server
     with_camera = _camera_browser(browser, _camera_film(tmp_path / "ean.y4m", AIRCON_GTIN,
                                                         "EAN13"))
     try:
-        context, page = _till(with_camera, live_server.url, shop.till_user)
+        _context, page = _till(with_camera, live_server.url, shop.till_user)
         page.goto(f"{live_server.url}/merchant/till/")
         assert page.evaluate("'BarcodeDetector' in window") is False
         page.click("[data-scan=gtin_1]")
@@ -269,7 +269,7 @@ def test_the_camera_reads_the_payment_code_qr_and_the_sale_completes(browser, li
     with_camera = _camera_browser(browser, _camera_film(tmp_path / "qr.y4m", _code(person),
                                                         "QRCode"))
     try:
-        context, page = _till(with_camera, live_server.url, shop.till_user)
+        _context, page = _till(with_camera, live_server.url, shop.till_user)
         page.goto(f"{live_server.url}/merchant/till/")
         page.fill("#gtin_1", AIRCON_GTIN)
         page.fill("#price_1", "3000")
