@@ -280,3 +280,28 @@ def test_the_camera_reads_the_payment_code_qr_and_the_sale_completes(browser, li
         assert "已核销" in page.inner_text("#state")
     finally:
         with_camera.close()
+
+
+def test_the_till_works_without_javascript(browser, live_server, shop, holder):  # type: ignore[no-untyped-def]
+    """Plain forms: Enter in a barcode adds a row and shows the goods, 计算补贴 quotes, the code
+    typed last and Enter confirms."""
+    person = holder()
+    context = browser.new_context(locale="zh-CN", viewport=WIDTHS["phone"],
+                                  java_script_enabled=False)
+    context.add_cookies(_cookie(live_server.url, shop.till_user))
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        page.goto(f"{live_server.url}/merchant/till/")
+        page.fill("#price_1", "4999")
+        _wedge(page, "#gtin_1", AIRCON_GTIN)  # the form's first button: 添加商品
+        page.wait_for_selector("#gtin_2")
+        assert "海尔" in page.inner_text("#goods_1")
+        page.click("#compute")
+        page.wait_for_selector("#quote")
+        assert "499.90" in page.inner_text("#subsidy")
+        _wedge(page, "#payment_code", _code(person))  # the first button is now 确认收款
+        page.wait_for_selector("#receipt")
+        assert "已核销" in page.inner_text("#state")
+    finally:
+        context.close()
