@@ -138,6 +138,8 @@ def test_appliance_till_scanner_goods_quote_code_receipt_checked(
         assert "海尔" in goods and "家用空调" in goods and "能效 1 级" in goods
         assert page.evaluate("document.activeElement.id") == "price_1"
         page.keyboard.type("4999")
+        page.wait_for_selector("#live-quote.ok")  # the running subsidy in the sticky summary
+        assert "499.90" in page.inner_text("#live-quote")
         page.click("#add-row")  # a second row, without a round trip
         assert page.locator("fieldset.line").count() == 2
         _wedge(page, "#gtin_2", "6900000000991")

@@ -222,3 +222,12 @@ def test_a_sale_stored_before_the_change_still_replays(till, holder):  # type: i
     again = redeem_voucher(actor=till.till_user, payment_code=code, lines=[aircon()],
                            idempotency_key="old-1")
     assert again.pk == first.pk
+
+
+def test_the_running_subsidy_counts_priced_rows_only(till, client):  # type: ignore[no-untyped-def]
+    body = client.post("/merchant/till/quote", {
+        **_goods(), "mode_2": "gtin", "gtin_2": "6900000000991", "qty_2": "1"}).json()
+    assert body == {"ok": True, "subsidy": "480.00", "pays": "4,320.00", "total": "4,800.00"}
+    refused = client.post("/merchant/till/quote", _goods(gtin_1="6900000000991")).json()
+    assert not refused["ok"] and refused["code"] == "NOT_ELIGIBLE_GOODS"
+    assert not Redemption.objects.exists()
