@@ -171,3 +171,8 @@ def blacklist(limit: int = 200) -> list[BlacklistEntry]:
 def open_cases() -> list[IntegrityCase]:
     return list(IntegrityCase.objects.filter(closed_at__isnull=True)
                 .select_related("merchant", "blacklist_entry").order_by("-opened_at"))
+
+
+def merchant_in_campaign(campaign_id: int, merchant_id: int) -> Merchant | None:
+    """One merchant of a campaign, or None (a forged or foreign id)."""
+    return Merchant.objects.filter(pk=merchant_id, campaign_id=campaign_id).first()

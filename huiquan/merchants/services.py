@@ -291,6 +291,11 @@ def record_training(*, merchant: Merchant, actor: Any, trainee_name: str, mode: 
     return training
 
 
+def _inside_transaction() -> None:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("suspend_within/disqualify_within run inside the caller's transaction")
+
+
 def _set_state(merchant: Merchant, state: str, reason: str) -> None:
     merchant.state, merchant.state_reason = state, reason
     merchant.save(update_fields=["state", "state_reason"])
@@ -299,6 +304,13 @@ def _set_state(merchant: Merchant, state: str, reason: str) -> None:
 @transaction.atomic(durable=True)
 def suspend_merchant(*, merchant: Merchant, actor: Any, reason: str) -> Merchant:
     """Stop a merchant's till at once (R-INT-1: pending work is frozen for review)."""
+    return suspend_within(merchant=merchant, actor=actor, reason=reason)
+
+
+def suspend_within(*, merchant: Merchant, actor: Any, reason: str) -> Merchant:
+    """``suspend_merchant`` inside the caller's transaction: market supervision's case decision
+    (huiquan.integrity) changes the shop and the case together, or neither."""
+    _inside_transaction()
     require_role(actor, INTEGRITY_ROLES + REVIEW_ROLES, action="暂停商户")
     reason = _required_reason(reason, "请写明暂停原因")
     merchant = lock_one(Merchant, merchant.pk)
@@ -329,6 +341,12 @@ def reinstate_merchant(*, merchant: Merchant, actor: Any, reason: str) -> Mercha
 @transaction.atomic(durable=True)
 def disqualify_merchant(*, merchant: Merchant, actor: Any, reason: str) -> Merchant:
     """R-INT-1: 发现一户取消一户 — final."""
+    return disqualify_within(merchant=merchant, actor=actor, reason=reason)
+
+
+def disqualify_within(*, merchant: Merchant, actor: Any, reason: str) -> Merchant:
+    """``disqualify_merchant`` inside the caller's transaction (see ``suspend_within``)."""
+    _inside_transaction()
     require_role(actor, INTEGRITY_ROLES, action="取消商户资格")
     reason = _required_reason(reason, "请写明取消资格的原因")
     merchant = lock_one(Merchant, merchant.pk)

@@ -194,7 +194,7 @@ def redeem(request: HttpRequest, payload: RedemptionIn) -> Any:
         actor=request.user, payment_code=payload.payment_code,
         lines=[line.model_dump() for line in payload.lines],
         idempotency_key=idempotency_key(request), quote_id=payload.quote_id)
-    view = selectors.view_for_merchant(redemption.merchant_id, redemption.pk)
+    view = selectors.view_after_sale(redemption)
     return Status(201 if view.redemption.state == "completed" else 202, redemption_out(view))
 
 

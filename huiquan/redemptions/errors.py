@@ -12,6 +12,7 @@ class RedemptionCode(ErrorCode):
 
     DISCOUNT_INVALID = "DISCOUNT_INVALID", 422, "优惠金额不正确"
     GTIN_REQUIRED = "GTIN_REQUIRED", 422, "该品类须录入商品条码"
+    ALREADY_SETTLED = "ALREADY_SETTLED", 409, "该笔核销已经结算，未重复结算"
     IDEMPOTENCY_MISMATCH = "IDEMPOTENCY_MISMATCH", 409, "同一个请求号对应了不同的内容"
     LINES_REQUIRED = "LINES_REQUIRED", 422, "请至少录入一件商品"
     LINE_INVALID = "LINE_INVALID", 422, "商品行不正确"
