@@ -93,14 +93,15 @@ def _money(text: str, what: str, row: int, *, allow_zero: bool = False) -> int:
         raise LineFormError(f"第 {row} 行{what}：{exc}") from exc
 
 
-def parse_lines(post: Any) -> list[dict[str, Any]]:
-    """The till form's rows → the service's line dicts (empty rows are skipped)."""
+def parse_lines(post: Any, *, priced_only: bool = False) -> list[dict[str, Any]]:
+    """The till form's rows → the service's line dicts (empty rows are skipped; with
+    ``priced_only``, for the running total while typing, rows without a price too)."""
     lines = []
     for row in rows_of(post, "gtin"):
         i = row.n
         gtin, kind, desc = row.gtin.strip(), row.kind.strip(), row.desc.strip()
         price = row.price.strip()
-        if not price and not gtin and not desc and not (row.is_kind and kind):
+        if not price and (priced_only or not (gtin or desc or (row.is_kind and kind))):
             continue
         quantity = identifiers.whole_number(
             identifiers.nfkc(row.qty) or "1",

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("till/", views.till, name="till"),
     path("till/goods", views.till_goods, name="till_goods"),
+    path("till/quote", views.till_quote, name="till_quote"),
     path("redemptions/<id:redemption_id>/", views.redemption_detail, name="redemption"),
     path("redemptions/<id:redemption_id>/check/", views.check, name="check"),
     path("redemptions/<id:redemption_id>/return/", views.goods_return, name="return"),

@@ -126,6 +126,23 @@ def _till_page(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
 
 
 @merchant_page
+@require_POST
+def till_quote(request: HttpRequest) -> JsonResponse:
+    """The running subsidy in the till's summary while goods are entered (its script asks as
+    the cashier types; the quote that counts is 计算补贴's, shown before the code is scanned)."""
+    if till_refusal(merchant_of(request.user)) is not None:
+        return JsonResponse({"ok": False, "message": "收银台不可用"}, status=403)
+    try:
+        quote = services.quote_for(actor=request.user,
+                                   lines=till_form.parse_lines(request.POST, priced_only=True))
+    except DomainError as exc:
+        return JsonResponse({"ok": False, "code": str(exc.code), "message": exc.message})
+    return JsonResponse({"ok": True, "subsidy": format_yuan(quote.subsidy_fen),
+                         "pays": format_yuan(quote.consumer_pays_fen),
+                         "total": format_yuan(quote.total_final_fen)})
+
+
+@merchant_page
 def till_goods(request: HttpRequest) -> JsonResponse:
     """The till's look-up as a scanned barcode is entered (its script asks; the page without
     JavaScript shows the same on its next round trip)."""

@@ -99,7 +99,7 @@ def test_the_merchant_pages_and_their_moved_scripts(watched, shop, holder, make_
     w = watched()
     w.sign_in(shop.till_user)
     till = w.visit("/merchant/till/")
-    till.select_option("select[name=mode_1]", "kind")  # till.js shows the kind fields
+    till.select_option("select[name=mode_1]", "kind:furniture")  # till.js shows the kind fields
     assert till.locator("select[name=kind_1]").is_visible()
     assert not till.locator("input[name=gtin_1]").is_visible()
 

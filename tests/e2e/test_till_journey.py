@@ -138,6 +138,8 @@ def test_appliance_till_scanner_goods_quote_code_receipt_checked(
         assert "海尔" in goods and "家用空调" in goods and "能效 1 级" in goods
         assert page.evaluate("document.activeElement.id") == "price_1"
         page.keyboard.type("4999")
+        page.wait_for_selector("#live-quote.ok")  # the running subsidy in the sticky summary
+        assert "499.90" in page.inner_text("#live-quote")
         page.click("#add-row")  # a second row, without a round trip
         assert page.locator("fieldset.line").count() == 2
         _wedge(page, "#gtin_2", "6900000000991")
@@ -250,7 +252,7 @@ def test_the_camera_reads_an_ean13_without_barcode_detector(browser, live_server
     with_camera = _camera_browser(browser, _camera_film(tmp_path / "ean.y4m", AIRCON_GTIN,
                                                         "EAN13"))
     try:
-        context, page = _till(with_camera, live_server.url, shop.till_user)
+        _context, page = _till(with_camera, live_server.url, shop.till_user)
         page.goto(f"{live_server.url}/merchant/till/")
         assert page.evaluate("'BarcodeDetector' in window") is False
         page.click("[data-scan=gtin_1]")
@@ -269,7 +271,7 @@ def test_the_camera_reads_the_payment_code_qr_and_the_sale_completes(browser, li
     with_camera = _camera_browser(browser, _camera_film(tmp_path / "qr.y4m", _code(person),
                                                         "QRCode"))
     try:
-        context, page = _till(with_camera, live_server.url, shop.till_user)
+        _context, page = _till(with_camera, live_server.url, shop.till_user)
         page.goto(f"{live_server.url}/merchant/till/")
         page.fill("#gtin_1", AIRCON_GTIN)
         page.fill("#price_1", "3000")
@@ -280,3 +282,28 @@ def test_the_camera_reads_the_payment_code_qr_and_the_sale_completes(browser, li
         assert "已核销" in page.inner_text("#state")
     finally:
         with_camera.close()
+
+
+def test_the_till_works_without_javascript(browser, live_server, shop, holder):  # type: ignore[no-untyped-def]
+    """Plain forms: Enter in a barcode adds a row and shows the goods, 计算补贴 quotes, the code
+    typed last and Enter confirms."""
+    person = holder()
+    context = browser.new_context(locale="zh-CN", viewport=WIDTHS["phone"],
+                                  java_script_enabled=False)
+    context.add_cookies(_cookie(live_server.url, shop.till_user))
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        page.goto(f"{live_server.url}/merchant/till/")
+        page.fill("#price_1", "4999")
+        _wedge(page, "#gtin_1", AIRCON_GTIN)  # the form's first button: 添加商品
+        page.wait_for_selector("#gtin_2")
+        assert "海尔" in page.inner_text("#goods_1")
+        page.click("#compute")
+        page.wait_for_selector("#quote")
+        assert "499.90" in page.inner_text("#subsidy")
+        _wedge(page, "#payment_code", _code(person))  # the first button is now 确认收款
+        page.wait_for_selector("#receipt")
+        assert "已核销" in page.inner_text("#state")
+    finally:
+        context.close()

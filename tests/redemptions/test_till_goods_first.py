@@ -208,3 +208,26 @@ def test_quotes_over_the_api(till, holder, client):  # type: ignore[no-untyped-d
         "payment_code": code_of(person.voucher), "lines": lines, "quote_id": q["quote_id"]},
         content_type="application/json", HTTP_IDEMPOTENCY_KEY="q-1", **auth)
     assert sold.status_code == 201 and sold.json()["subsidy_fen"] == 78_000
+
+
+def test_a_sale_stored_before_the_change_still_replays(till, holder):  # type: ignore[no-untyped-def]
+    """Fingerprints stored before issue 16 hashed the code itself: a replay still matches."""
+    from huiquan.redemptions.services import _body_hash
+
+    person = holder()
+    code = code_of(person.voucher)
+    first = redeem_voucher(actor=till.till_user, payment_code=code, lines=[aircon()],
+                           idempotency_key="old-1")
+    Redemption.objects.filter(pk=first.pk).update(request_hash=_body_hash(code, [aircon()]))
+    again = redeem_voucher(actor=till.till_user, payment_code=code, lines=[aircon()],
+                           idempotency_key="old-1")
+    assert again.pk == first.pk
+
+
+def test_the_running_subsidy_counts_priced_rows_only(till, client):  # type: ignore[no-untyped-def]
+    body = client.post("/merchant/till/quote", {
+        **_goods(), "mode_2": "gtin", "gtin_2": "6900000000991", "qty_2": "1"}).json()
+    assert body == {"ok": True, "subsidy": "480.00", "pays": "4,320.00", "total": "4,800.00"}
+    refused = client.post("/merchant/till/quote", _goods(gtin_1="6900000000991")).json()
+    assert not refused["ok"] and refused["code"] == "NOT_ELIGIBLE_GOODS"
+    assert not Redemption.objects.exists()

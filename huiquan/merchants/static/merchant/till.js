@@ -231,6 +231,37 @@
     if (e.target.hasAttribute && e.target.hasAttribute("data-goods")) lookUp(e.target);
   });
 
+  /* ---- the running subsidy while goods are entered (the quote that counts is 计算补贴's) ---- */
+  var quoteUrl = form.getAttribute("data-quote-url"), live = document.getElementById("live-quote");
+  var liveTimer, liveSeq = 0;
+  function liveQuote() {
+    if (!live || !quoteUrl) return;
+    var seq = ++liveSeq, body = new FormData(form);
+    body.delete("step");
+    fetch(quoteUrl, { method: "POST", body: body, credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (q) {
+        if (seq !== liveSeq) return;
+        live.className = "live" + (q.ok ? " ok" : " bad");
+        if (q.ok) {
+          live.textContent = "";
+          var b = document.createElement("b"); b.textContent = q.subsidy;
+          live.appendChild(document.createTextNode("预计补贴 "));
+          live.appendChild(b);
+          live.appendChild(document.createTextNode(" 元 · 顾客应付 " + q.pays + " 元"));
+        } else {
+          live.textContent = q.code === "LINES_REQUIRED" ? "" : q.message;
+        }
+        live.hidden = !live.textContent;
+      })
+      .catch(function () { /* the summary simply stays as it was */ });
+  }
+  function liveSoon() { clearTimeout(liveTimer); liveTimer = setTimeout(liveQuote, 400); }
+  if (live) {
+    form.addEventListener("input", liveSoon);
+    form.addEventListener("change", liveSoon);
+  }
+
   /* ---- Enter: what a scanner's Enter (or a person's) means in each field ---- */
   form.addEventListener("keydown", function (e) {
     if (e.key !== "Enter" || e.isComposing) return;
