@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 # bench/RESULTS.md, "settle". PostgreSQL adds the row locks SQLite's BEGIN IMMEDIATE makes moot
 # (the sales' rows, the ledger accounts, the lock timeout).
-QUERIES_PER_MERCHANT = {"sqlite": 22, "postgresql": 25}
+QUERIES_PER_MERCHANT = {"sqlite": 20, "postgresql": 21}
 
 
 def test_each_merchants_part_of_a_run_costs_a_constant_number_of_queries(  # type: ignore[no-untyped-def]
