@@ -9,12 +9,13 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from huiquan.core.api_edge import too_large
-from huiquan.core.api_io import JsonOnlyParser, NotJson
+from huiquan.core.api_io import JsonOnlyParser, NotJson, ShanghaiRenderer
 from huiquan.core.errors import CoreCode, DomainError
 from huiquan.core.locks import as_busy
 
 api = NinjaAPI(title="huiquan 惠券 API", version="1", urls_namespace="api",
-               docs_url="/docs", openapi_url="/openapi.json", parser=JsonOnlyParser())
+               docs_url="/docs", openapi_url="/openapi.json", parser=JsonOnlyParser(),
+               renderer=ShanghaiRenderer())
 
 
 def _error(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:

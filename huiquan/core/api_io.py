@@ -7,14 +7,17 @@ renders it. What the operations accept and return stays in the OpenAPI document 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, TypeVar
 
 import pydantic
 from django.http import HttpRequest, JsonResponse
 from ninja.errors import ValidationError
 from ninja.parser import Parser
+from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
 
+from huiquan.core import clock
 from huiquan.core.errors import CoreCode, DomainError
 
 M = TypeVar("M", bound=pydantic.BaseModel)
@@ -63,9 +66,24 @@ def json_body(request: HttpRequest, model: type[M]) -> M:
         ]) from None
 
 
+class ShanghaiJSONEncoder(NinjaJSONEncoder):
+    """Every time in Asia/Shanghai with its offset (``+08:00``), whether it came from the clock
+    (already local) or from the database (UTC, which Django's encoder writes as ``Z``): one
+    form in every answer (F10; invariant 2)."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, datetime) and o.tzinfo is not None:
+            return clock.local(o).isoformat()
+        return super().default(o)
+
+
+class ShanghaiRenderer(JSONRenderer):
+    encoder_class = ShanghaiJSONEncoder
+
+
 def answer(data: Any, status: int) -> JsonResponse:
     """``data`` rendered as the API renders any answer (same encoder, same content type)."""
-    return JsonResponse(data, status=status, encoder=NinjaJSONEncoder, safe=False,
+    return JsonResponse(data, status=status, encoder=ShanghaiJSONEncoder, safe=False,
                         content_type="application/json; charset=utf-8")
 
 
