@@ -9,11 +9,13 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from huiquan.core.api_edge import too_large
+from huiquan.core.api_io import JsonOnlyParser, NotJson, ShanghaiRenderer
 from huiquan.core.errors import CoreCode, DomainError
 from huiquan.core.locks import as_busy
 
 api = NinjaAPI(title="huiquan 惠券 API", version="1", urls_namespace="api",
-               docs_url="/docs", openapi_url="/openapi.json")
+               docs_url="/docs", openapi_url="/openapi.json", parser=JsonOnlyParser(),
+               renderer=ShanghaiRenderer())
 
 
 def _error(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
@@ -50,6 +52,8 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 
 @api.exception_handler(HttpError)
 def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, NotJson):  # the parser refused a body not sent as JSON (F11)
+        return _domain(request, exc.__cause__)
     if exc.status_code == 400:  # ninja could not parse the body: not JSON, or not a JSON object
         return _error(request, 422, CoreCode.INVALID_INPUT, "请求内容不是有效的 JSON")
     return _error(request, exc.status_code, CoreCode.HTTP_ERROR, str(exc))  # pragma: no cover

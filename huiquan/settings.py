@@ -120,6 +120,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "huiquan.core.middleware.ReadOnlyRoleMiddleware",
     "huiquan.core.middleware.DomainErrorMiddleware",
+    "huiquan.core.middleware.MethodNotAllowedPage",  # a blank 405 becomes a Chinese page
     "axes.middleware.AxesMiddleware",
 ]
 

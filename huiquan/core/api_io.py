@@ -7,12 +7,18 @@ renders it. What the operations accept and return stays in the OpenAPI document 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, TypeVar
 
 import pydantic
 from django.http import HttpRequest, JsonResponse
 from ninja.errors import ValidationError
+from ninja.parser import Parser
+from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
+
+from huiquan.core import clock
+from huiquan.core.errors import CoreCode, DomainError
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 
@@ -21,9 +27,36 @@ def idempotency_key(request: HttpRequest) -> str | None:
     return request.META.get("HTTP_IDEMPOTENCY_KEY")
 
 
+def is_json(request: HttpRequest) -> bool:
+    """Whether the request says its body is JSON (``application/json``, or a ``+json`` type)."""
+    media = (request.content_type or "").lower()
+    return media == "application/json" or (media.startswith("application/")
+                                           and media.endswith("+json"))
+
+
+class NotJson(DomainError):
+    """A body sent as another type (a form, text/plain): the API reads only JSON (F11)."""
+
+    code = CoreCode.UNSUPPORTED_MEDIA_TYPE
+    status = 415
+
+
+class JsonOnlyParser(Parser):
+    """ninja's body parser, refusing a body that does not say it is JSON. ninja turns any parser
+    error into a 400; the API's handler of that 400 answers ``NotJson`` as itself (huiquan.api)."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        if not is_json(request):
+            raise NotJson()
+        return super().parse_body(request)
+
+
 def json_body(request: HttpRequest, model: type[M]) -> M:
     """The request's JSON body as ``model``; a body that is not valid JSON or does not fit is
-    ninja's own ValidationError (the API's INVALID_INPUT answer names the fields)."""
+    ninja's own ValidationError (the API's INVALID_INPUT answer names the fields), one that is
+    not sent as JSON ``NotJson`` (415)."""
+    if request.body and not is_json(request):
+        raise NotJson()
     try:
         return model.model_validate_json(request.body or b"{}")
     except pydantic.ValidationError as exc:
@@ -33,9 +66,24 @@ def json_body(request: HttpRequest, model: type[M]) -> M:
         ]) from None
 
 
+class ShanghaiJSONEncoder(NinjaJSONEncoder):
+    """Every time in Asia/Shanghai with its offset (``+08:00``), whether it came from the clock
+    (already local) or from the database (UTC, which Django's encoder writes as ``Z``): one
+    form in every answer (F10; invariant 2)."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, datetime) and o.tzinfo is not None:
+            return clock.local(o).isoformat()
+        return super().default(o)
+
+
+class ShanghaiRenderer(JSONRenderer):
+    encoder_class = ShanghaiJSONEncoder
+
+
 def answer(data: Any, status: int) -> JsonResponse:
     """``data`` rendered as the API renders any answer (same encoder, same content type)."""
-    return JsonResponse(data, status=status, encoder=NinjaJSONEncoder, safe=False,
+    return JsonResponse(data, status=status, encoder=ShanghaiJSONEncoder, safe=False,
                         content_type="application/json; charset=utf-8")
 
 
@@ -63,6 +111,8 @@ class ErrorOut(pydantic.BaseModel):
 def errors(*statuses: int, body: bool = False) -> dict[int, Any]:
     """An operation's documented refusals for ``response={...}``: the statuses given, plus 422
     (INVALID_INPUT: a parameter or body that does not fit) and, with a body, 413
-    (BODY_TOO_LARGE). ninja renders none of these from the view: the API's exception handlers
-    do; they are here so that the OpenAPI document says which answers can come."""
-    return {status: ErrorOut for status in sorted({*statuses, 422, *((413,) if body else ())})}
+    (BODY_TOO_LARGE) and 415 (UNSUPPORTED_MEDIA_TYPE). ninja renders none of these from the
+    view: the API's exception handlers do; they are here so that the OpenAPI document says which
+    answers can come."""
+    return {status: ErrorOut
+            for status in sorted({*statuses, 422, *((413, 415) if body else ())})}

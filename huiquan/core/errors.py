@@ -31,6 +31,8 @@ class CoreCode(ErrorCode):
     INVALID = "INVALID", 422, "无法完成"
     UNAUTHENTICATED = "UNAUTHENTICATED", 401, "请先登录（令牌无效或已过期）"
     BODY_TOO_LARGE = "BODY_TOO_LARGE", 413, "请求内容过大"
+    UNSUPPORTED_MEDIA_TYPE = ("UNSUPPORTED_MEDIA_TYPE", 415,
+                              "请求内容须为 JSON（Content-Type: application/json）")
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED", 405, "该接口不支持这种请求方法"
     SERVER_ERROR = "SERVER_ERROR", 500, "服务器内部错误：已记录，请稍后再试"
     HTTP_ERROR = "HTTP_ERROR", 400, "请求无法处理"

@@ -61,6 +61,24 @@ class ReadOnlyRoleMiddleware:
         return self.get_response(request)
 
 
+class MethodNotAllowedPage:
+    """A page address asked with a method it does not take (``require_POST`` and friends answer
+    an empty 405): a Chinese page instead of a blank one (F12). The API answers its own JSON."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 405 or request.path_info.startswith("/api/") or getattr(
+                response, "streaming", False) or response.content:
+            return response
+        page = render(request, "405.html", status=405)
+        if response.has_header("Allow"):
+            page["Allow"] = response["Allow"]
+        return page
+
+
 class DomainErrorMiddleware:
     """A DomainError that escapes a view becomes a clear page (or JSON body), never a 500;
     so does a database deadlock or lock timeout (BUSY: try again)."""

@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from huiquan.consumers.selectors import signed_token_user
 from huiquan.core import geo
+from huiquan.core.api_io import is_json
 from huiquan.core.errors import DomainError
 from huiquan.vouchers import services
 
@@ -42,8 +43,8 @@ class SoldOutShortCut:
 
     @staticmethod
     def _answer(request: HttpRequest) -> HttpResponse | None:
-        if "HTTP_IDEMPOTENCY_KEY" in request.META:
-            return None
+        if "HTTP_IDEMPOTENCY_KEY" in request.META or not is_json(request):
+            return None  # a key to replay; a body not sent as JSON (refused the normal way)
         auth = request.META.get("HTTP_AUTHORIZATION", "")
         if not auth.startswith("Bearer ") or signed_token_user(auth[7:].strip()) is None:
             return None

@@ -90,7 +90,6 @@ def test_a_fullwidth_or_spaced_payment_code_is_the_same_code(till, holder, clien
 @pytest.mark.parametrize(("body", "content_type"), [
     (b"{not json", "application/json"),
     (b"[1, 2", "application/json"),
-    (b"phone=13800138000", "application/x-www-form-urlencoded"),
     (b"\xff\xfe\x00", "application/json"),
     (b"[" * 50_000 + b"]" * 50_000, "application/json"),
 ])
@@ -98,6 +97,43 @@ def test_malformed_json_or_a_wrong_content_type_is_invalid_input(client, campaig
                                                                  content_type):
     response = client.post("/api/v1/auth/otp", body, content_type=content_type)
     assert response.status_code in (400, 422) and _json(response)["code"] == "INVALID_INPUT"
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
+                                          "multipart/form-data; boundary=x", ""])
+def test_a_body_not_sent_as_json_is_unsupported_media_type(client, campaign, content_type):  # type: ignore[no-untyped-def]
+    body = json.dumps({"phone": "13800138000"})
+    response = client.post("/api/v1/auth/otp", body, content_type=content_type)
+    assert response.status_code == 415 and _json(response)["code"] == "UNSUPPORTED_MEDIA_TYPE"
+
+
+def test_every_write_refuses_a_text_plain_body(till, holder, client, open_release):  # type: ignore[no-untyped-def]
+    """F11: the API's writes read JSON only, whatever the text looks like."""
+    person = holder()
+    sale = client.post("/api/v1/merchant/redemptions",
+                       {"payment_code": code_of(person.voucher), "lines": [aircon()]},
+                       content_type="application/json", **till.headers).json()
+    consumer = {"HTTP_AUTHORIZATION": f"Bearer {person.token}"}
+    writes = [("/api/v1/auth/otp", {"phone": "13800138000"}, {}),
+              ("/api/v1/auth/verify", {"phone": "13800138000", "code": "123456"}, {}),
+              ("/api/v1/me/identity", {"name": "张三", "id_number": "x"}, consumer),
+              (f"/api/v1/releases/{open_release.pk}/claims", {"lat": 36.08, "lng": 111.52},
+               consumer),
+              ("/api/v1/merchant/redemptions", {"payment_code": "1" * 18, "lines": [aircon()]},
+               till.headers),
+              (f"/api/v1/merchant/redemptions/{sale['id']}/returns", {"reason": "退货"},
+               till.headers)]
+    for path, body, headers in writes:
+        response = client.post(path, json.dumps(body), content_type="text/plain", **headers)
+        assert response.status_code == 415, (path, response.content)
+        assert _json(response)["code"] == "UNSUPPORTED_MEDIA_TYPE"
+
+
+def test_json_with_a_charset_or_a_json_suffix_type_is_json(client, campaign):  # type: ignore[no-untyped-def]
+    for content_type in ("application/json; charset=utf-8", "application/merge-patch+json"):
+        response = client.post("/api/v1/auth/otp", json.dumps({"phone": "13800138000x"}),
+                               content_type=content_type)
+        assert _json(response)["code"] == "PHONE_INVALID", content_type
 
 
 def test_a_body_over_the_limit_is_body_too_large(client, campaign):  # type: ignore[no-untyped-def]
