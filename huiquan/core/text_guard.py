@@ -33,6 +33,10 @@ NUL = "\x00"
 # not valid JSON: the view refuses such a body as INVALID_INPUT).
 _SUSPECT_JSON = re.compile(rb"\\u(?:0000|d[89a-f][0-9a-f]{2})", re.IGNORECASE)
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# A form body declared larger than this is not parsed here: the upload views refuse it from its
+# declared length before reading it (verification's documents: 10 MB a file), and parsing it
+# here first would read the whole body (a 200 MB "photo") before that refusal.
+LARGEST_PARSED_FORM = 11 * 1024 * 1024
 
 
 def storable(text: str) -> bool:
@@ -98,6 +102,8 @@ def unstorable_field(request: HttpRequest) -> str | None:
         return None
     content_type = request.content_type or ""
     if content_type.startswith(_FORM_TYPES) and not request.path_info.startswith("/api/"):
+        if _declared_length(request) > LARGEST_PARSED_FORM:
+            return None
         found = _bad_in_pairs(_flat(request.POST.lists()))
         if found:
             return found
@@ -112,6 +118,13 @@ def unstorable_field(request: HttpRequest) -> str | None:
         except (ValueError, RecursionError):
             return None  # not JSON: the view says so
     return None
+
+
+def _declared_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
 
 
 def _flat(lists: Iterable[tuple[str, list[Any]]]) -> Iterator[tuple[str, Any]]:
