@@ -22,7 +22,14 @@ from huiquan.ledger.selectors import party_balance
 from huiquan.redemptions.models import Redemption
 from huiquan.redemptions.services import return_goods
 from huiquan.settlement import bankfiles, services
-from huiquan.settlement.models import BankFile, PayoutState, Receivable, RecoveryKind, RunState
+from huiquan.settlement.models import (
+    BankFile,
+    PayoutState,
+    Receivable,
+    RecoveryKind,
+    RunState,
+    SettlementLine,
+)
 from huiquan.verification import services as review
 from huiquan.verification.models import SubmissionState
 from huiquan.verification.tasks import check_submission
@@ -46,8 +53,13 @@ def _failing(submission: Any) -> set[str]:
 def _bank_rows(bank_file: BankFile) -> tuple[dict[str, int], int, int]:
     """The CSV the bank receives, read back: amount per USCC, the sum of the lines, the total
     row."""
+    from openpyxl import load_workbook
+
     text = bankfiles.as_csv(bank_file).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
+    sheet = load_workbook(io.BytesIO(bankfiles.as_xlsx(bank_file))).active
+    assert sheet is not None
+    assert [[cell or "" for cell in row] for row in sheet.iter_rows(values_only=True)] == rows
     assert rows[0] == bankfiles.HEADERS and rows[-1][0] == bankfiles.CHECKSUM_LABEL
     per_uscc = {row[4]: parse_yuan(row[8]) for row in rows[1:-1]}
     return per_uscc, sum(per_uscc.values()), parse_yuan(rows[-1][8])
@@ -180,6 +192,9 @@ def test_a_whole_round_then_a_clawback_netted_in_the_next_round(  # type: ignore
     for sale in [s for group in approved.values() for s in group]:
         sale.redemption.refresh_from_db()
         assert sale.redemption.settled_at is not None
+        line = SettlementLine.objects.get(redemption=sale.redemption)
+        assert line.run_id == run.pk and line.amount_fen == sale.redemption.subsidy_fen
+        assert line.by_source == sale.redemption.subsidy_by_source  # as booked at the till
     for sale in rejected:
         sale.redemption.refresh_from_db()
         assert sale.redemption.settled_at is None
@@ -227,4 +242,10 @@ def test_a_whole_round_then_a_clawback_netted_in_the_next_round(  # type: ignore
     assert receivable.recoveries.get().kind == RecoveryKind.NETTED
     assert party_balance(campaign, AccountKind.CLAWBACK_RECEIVABLE) == 0
     assert Redemption.objects.filter(pk=later.redemption.pk, settled_at__isnull=False).exists()
+    # Over both runs: the ledger paid out every approved sale's subsidy once; the bank was sent
+    # that less the clawback netted.
+    paid_out = Posting.objects.filter(account__kind=AccountKind.PAID_OUT,
+                                      transaction__kind=TxKind.PAYOUT).aggregate(s=Sum("amount_fen"))
+    assert paid_out["s"] == sum(expected.values()) + 80_000
+    assert bank_file.total_fen + bank_file2.total_fen == sum(expected.values()) + 80_000 - 50_000
     assert_reconciled(campaign)
