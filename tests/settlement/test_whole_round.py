@@ -249,3 +249,34 @@ def test_a_whole_round_then_a_clawback_netted_in_the_next_round(  # type: ignore
     assert paid_out["s"] == sum(expected.values()) + 80_000
     assert bank_file.total_fen + bank_file2.total_fen == sum(expected.values()) + 80_000 - 50_000
     assert_reconciled(campaign)
+
+
+def test_a_rejected_copy_does_not_block_the_honest_submission_it_copied(  # type: ignore[no-untyped-def]
+        two_shops, holder, reviewer):
+    """Another shop's submission reuses an honest one's invoice number and goods photo; the
+    checks flag the copy, the reviewer rejects it. When the honest one is sent again (a
+    correction), the rejected copy — never paid — asks a person to look instead of failing the
+    original for good (a failing check blocks approval)."""
+    from tests.verification.factories import photo
+
+    a, b = two_shops
+    honest, copy = (_redeem(shop, person.voucher, person, 500_000)
+                    for shop, person in ((a, holder()), (b, holder())))
+    original = sent(honest, seed=1)
+    assert _failing(original) == set()
+    copied = sent(copy, seed=2, invoice_number=GOOD_INVOICE[:-3] + "001",
+                  uploads={"goods_photo": photo(104)})  # the honest one's goods photo
+    assert _failing(copied) == {"invoice_unique", "photo_unique"}, outcomes(copied)
+    review.reject_submission(actor=reviewer, submission_id=copied.pk, reason="发票和照片是别家的")
+
+    review.ask_correction(actor=reviewer, submission_id=original.pk, reason="付款凭证请重拍")
+    review.add_document(actor=a.till_user, submission_id=original.pk, kind="payment_proof",
+                        name="pay.jpg", data=photo(177))
+    review.send_submission(actor=a.till_user, submission_id=original.pk)
+    check_submission.call(submission_id=original.pk, version=2)
+    original.refresh_from_db()
+    result = outcomes(original)
+    assert _failing(original) == set(), result
+    assert (result["invoice_unique"], result["photo_unique"]) == ("review", "review"), result
+    assert review.approve_submission(actor=reviewer, submission_id=original.pk).state \
+        == SubmissionState.APPROVED
