@@ -14,7 +14,13 @@ from huiquan.core.money import format_yuan
 from huiquan.merchants.models import MerchantState
 from huiquan.verification import readers, storage
 from huiquan.verification.facts import buyer_name
-from huiquan.verification.models import CheckOutcome, Document, DocumentKind, Submission
+from huiquan.verification.models import (
+    CheckOutcome,
+    Document,
+    DocumentKind,
+    Submission,
+    SubmissionState,
+)
 
 PASS, FAIL, REVIEW = CheckOutcome.PASS, CheckOutcome.FAIL, CheckOutcome.REVIEW
 PHASH_NEAR = 6  # of 64 bits: a re-shot, re-compressed or cropped copy of the same photo
@@ -175,12 +181,26 @@ def invoice_date_rule(seen: Seen) -> Result:
                    "voucher_valid": f"{first.isoformat()} 至 {last.isoformat()}"})
 
 
+def _unique(rule: str, evidence: dict[str, Any], live: list[Any], rejected: list[Any]) -> Result:
+    """Used by another submission: fail. Used only by rejected ones (never paid; often the copy
+    of this very one): a person looks — a failing check would block the original for good."""
+    if live:
+        return Result(rule, FAIL, evidence)
+    if rejected:
+        return Result(rule, REVIEW, {**evidence, "note": "只在已驳回的报备中出现过：请人工核对"})
+    return Result(rule, PASS, evidence)
+
+
 def invoice_unique_rule(seen: Seen) -> Result:
     number = seen.submission.invoice_number
     others = list(Submission.objects.filter(invoice_number=number)
-                  .exclude(pk=seen.submission.pk).values_list("pk", flat=True)[:10])
-    return Result("invoice_unique", FAIL if others else PASS,
-                  {"invoice_number": number, "other_submissions": others})
+                  .exclude(pk=seen.submission.pk).values_list("pk", "state")[:10])
+    live = [pk for pk, state in others if state != SubmissionState.REJECTED]
+    rejected = [pk for pk, state in others if state == SubmissionState.REJECTED]
+    evidence: dict[str, Any] = {"invoice_number": number, "other_submissions": live}
+    if rejected:
+        evidence["rejected_submissions"] = rejected
+    return _unique("invoice_unique", evidence, live, rejected)
 
 
 def photo_unique_rule(seen: Seen, phashes: dict[int, str]) -> Result:
@@ -189,17 +209,21 @@ def photo_unique_rule(seen: Seen, phashes: dict[int, str]) -> Result:
     others = (Document.objects.filter(submission__campaign_id=seen.submission.campaign_id,
                                       removed_at__isnull=True).exclude(phash="")
               .exclude(submission_id=seen.submission.pk)
-              .values_list("pk", "submission_id", "kind", "phash"))
-    matches = []
-    for other_id, other_submission, kind, other_hash in others.iterator():
+              .values_list("pk", "submission_id", "kind", "phash", "submission__state"))
+    matches: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = []
+    for other_id, other_submission, kind, other_hash, state in others.iterator():
         for document_id, mine in phashes.items():
             distance = readers.hamming(mine, other_hash)
             if distance <= PHASH_NEAR:
-                matches.append({"document": document_id, "other_submission": other_submission,
-                                "other_document": other_id, "other_kind": kind,
-                                "distance": distance})
-    return Result("photo_unique", FAIL if matches else PASS,
-                  {"photos": len(phashes), "matches": matches[:10], "threshold": PHASH_NEAR})
+                (rejected if state == SubmissionState.REJECTED else matches).append(
+                    {"document": document_id, "other_submission": other_submission,
+                     "other_document": other_id, "other_kind": kind, "distance": distance})
+    evidence: dict[str, Any] = {"photos": len(phashes), "matches": matches[:10],
+                                "threshold": PHASH_NEAR}
+    if rejected:
+        evidence["rejected_matches"] = rejected[:10]
+    return _unique("photo_unique", evidence, matches, rejected)
 
 
 def merchant_active_rule(seen: Seen) -> Result:
@@ -248,6 +272,7 @@ EVIDENCE_LABELS = {
     "typed_date": "填写日期", "qr_amount": "二维码金额", "typed_amount": "填写金额",
     "invoice_date": "开票日期", "voucher_valid": "券有效期", "invoice_number": "发票号码",
     "other_submissions": "已用于报备", "photos": "照片数", "matches": "相似照片",
+    "rejected_submissions": "已驳回的报备", "rejected_matches": "已驳回报备中的相似照片",
     "threshold": "相似阈值", "merchant_state": "商户状态", "not_applicable": "不适用",
 }
 
@@ -257,7 +282,8 @@ def readable(result: Any) -> dict[str, Any]:
     return {"rule": result.rule, "label": RULES.get(result.rule, result.rule),
             "outcome": result.outcome, "outcome_label": CheckOutcome(result.outcome).label,
             "evidence": [(EVIDENCE_LABELS.get(k, k),
-                          "、".join(f"报备 #{i}" for i in v) or "无" if k == "other_submissions"
+                          "、".join(f"报备 #{i}" for i in v) or "无"
+                          if k in ("other_submissions", "rejected_submissions")
                           else _shown(v)) for k, v in result.evidence.items()]}
 
 
