@@ -211,6 +211,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 # The lock-out counts per real client address, not per proxy (huiquan/core/client_ip.py).
 AXES_CLIENT_IP_CALLABLE = "huiquan.core.client_ip.client_ip"
+AXES_USERNAME_CALLABLE = "huiquan.core.client_ip.login_username"
 
 
 def _trusted_proxies() -> list[str]:

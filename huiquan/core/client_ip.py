@@ -85,3 +85,20 @@ def client_ip(request: Any) -> str | None:
     meta = request.META
     return real_ip(meta.get("REMOTE_ADDR"), meta.get("HTTP_X_FORWARDED_FOR"),
                    _trusted(tuple(getattr(settings, "HUIQUAN_TRUSTED_PROXIES", ()))))
+
+
+# The longest name an account can have (core_user.username): a longer one names nobody.
+_LONGEST_USERNAME = 150
+
+
+def login_username(request: Any, credentials: dict[str, Any] | None) -> str:
+    """The name django-axes counts failed log-ins under (``AXES_USERNAME_CALLABLE``): the typed
+    name in NFKC, as the log-in form reads it, cut to the longest account name. Axes keeps it in a
+    255-character column; a name that grows under NFKC (``ﷺ`` is 18 characters) or is simply
+    long was a PostgreSQL 500 at the log-in page before the form could refuse it."""
+    from huiquan.core.identifiers import nfkc
+
+    typed = (credentials or {}).get("username")
+    if typed is None and request is not None:
+        typed = request.POST.get("username", "")
+    return nfkc(typed)[:_LONGEST_USERNAME]

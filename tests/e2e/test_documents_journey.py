@@ -112,8 +112,11 @@ def test_merchant_sends_the_seven_items_from_a_phone_and_a_reviewer_approves(
         office.click(f"a:has-text('#{submission.pk}（')")
         assert office.locator("#checks tr.bad-row").count() == 0
         assert office.locator("img.licence").count() == 6  # every image, through the protected view
-        office.wait_for_function(
-            "Array.from(document.querySelectorAll('img.licence')).every(i => i.naturalWidth > 0)")
+        # The load event waits for every image; then each must have decoded (a polled
+        # wait_for_function would be a string eval, which the page's CSP forbids).
+        office.wait_for_load_state("load")
+        assert office.evaluate("() => Array.from(document.querySelectorAll('img.licence'))"
+                               ".every(i => i.complete && i.naturalWidth > 0)")
         office.screenshot(path=str(IMG / "review.png"), full_page=True)
         assert axe(office) == []
         office.click("#approve")
