@@ -21,6 +21,7 @@ from huiquan.core.money import format_yuan
 from huiquan.integrity.models import Severity, SignalKind
 from huiquan.redemptions import integrity_reads as sales
 from huiquan.verification import integrity_reads as documents
+from huiquan.verification.models import DocumentKind
 
 SAME_PERSON_MIN_MERCHANTS = 2  # one person may redeem once per campaign (R-USE-3): 2 shops is already odd
 BAND_PERCENT = 5  # "just under": within 5 % below the price where the cap starts
@@ -204,6 +205,10 @@ def _phash_groups(rows: list[documents.DocumentHash]) -> list[list[documents.Doc
     return list(groups.values())
 
 
+def _document_kind(kind: str) -> str:
+    return DocumentKind(kind).label if kind in DocumentKind.values else kind
+
+
 def photo_reuse(campaign: Any) -> list[Finding]:
     """(c) The same file (sha256) or a near-identical photo (perceptual hash) in the documents
     of more than one submission."""
@@ -236,7 +241,7 @@ def photo_reuse(campaign: Any) -> list[Finding]:
                           [("比对方式", what), ("报备份数", str(len({d.submission_id for d in group}))),
                            ("商户数", str(len(shops)))],
                           ["文件", "类型", "报备", "核销", "商户", "上传时间", "哈希"],
-                          [[f"#{d.id}", d.kind, f"#{d.submission_id}", f"#{d.redemption_id}",
+                          [[f"#{d.id}", _document_kind(d.kind), f"#{d.submission_id}", f"#{d.redemption_id}",
                             f"商户 #{d.merchant_id}", _when(d.uploaded_at),
                             (d.sha256 if how == "sha" else d.phash)[:16]] for d in group],
                           sale_ids=[d.redemption_id for d in group],
