@@ -8,6 +8,7 @@ Evidence is stored as data a page can show without knowing the kind: a rule sent
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -57,6 +58,25 @@ def _yuan(fen: int) -> str:
     return f"{format_yuan(fen)} 元"
 
 
+SHOP_CELL = re.compile(r"^商户 #(\d+)$")
+
+
+def _shop(merchant_id: int) -> str:
+    """A shop in an evidence table; ``with_shop_names`` puts its name there before storing."""
+    return f"商户 #{merchant_id}"
+
+
+def with_shop_names(findings: list[Finding], names: dict[int, str]) -> list[Finding]:
+    """Name the shops in the evidence tables (one read of the names for the whole scan)."""
+    for finding in findings:
+        for row in finding.evidence.get("rows", []):
+            for i, cell in enumerate(row):
+                match = SHOP_CELL.match(cell)
+                if match and int(match.group(1)) in names:
+                    row[i] = names[int(match.group(1))]
+    return findings
+
+
 def _severity(count: int, medium: int, high: int) -> tuple[str, int]:
     """Severity and a 0–100 score from how far a count is past its thresholds."""
     if count >= high:
@@ -76,7 +96,7 @@ def _evidence(rule: str, facts: list[tuple[str, str]], columns: list[str],
 
 
 def _sale_row(s: sales.Sale) -> list[str]:
-    return [f"#{s.id}", _when(s.created_at), f"商户 #{s.merchant_id}",
+    return [f"#{s.id}", _when(s.created_at), _shop(s.merchant_id),
             _yuan(s.eligible_final_fen), _yuan(s.subsidy_fen)]
 
 
@@ -122,7 +142,7 @@ def same_person(campaign: Any) -> list[Finding]:
                           [("手机号", masked), ("商户数", str(len(shops))),
                            ("报备份数", str(len(typed_rows)))],
                           ["报备", "核销", "商户", "提交时间"],
-                          [[f"#{t.submission_id}", f"#{t.redemption_id}", f"商户 #{t.merchant_id}",
+                          [[f"#{t.submission_id}", f"#{t.redemption_id}", _shop(t.merchant_id),
                             _when(t.submitted_at)] for t in typed_rows],
                           sale_ids=[t.redemption_id for t in typed_rows], merchants=shops,
                           phone_masked=masked)))
@@ -242,7 +262,7 @@ def photo_reuse(campaign: Any) -> list[Finding]:
                            ("商户数", str(len(shops)))],
                           ["文件", "类型", "报备", "核销", "商户", "上传时间", "哈希"],
                           [[f"#{d.id}", _document_kind(d.kind), f"#{d.submission_id}", f"#{d.redemption_id}",
-                            f"商户 #{d.merchant_id}", _when(d.uploaded_at),
+                            _shop(d.merchant_id), _when(d.uploaded_at),
                             (d.sha256 if how == "sha" else d.phash)[:16]] for d in group],
                           sale_ids=[d.redemption_id for d in group],
                           document_ids=[d.id for d in group], merchants=shops, match=how)))
@@ -334,7 +354,7 @@ def returns_after_settlement(campaign: Any) -> list[Finding]:
 
 
 def _price_row(s: sales.GtinSale) -> list[str]:
-    return [f"#{s.redemption_id}", _when(s.sold_at), f"商户 #{s.merchant_id}",
+    return [f"#{s.redemption_id}", _when(s.sold_at), _shop(s.merchant_id),
             _yuan(s.unit_price_fen), _yuan(s.unit_final_fen)]
 
 

@@ -72,6 +72,8 @@ def scan(*, campaign: Any, actor: Any = None) -> ScanReport:
         except Exception as exc:  # one detector's bug must not hide the others' signals
             log.exception("integrity detector %s failed", name)
             report.failed.append(f"{name} 失败：{exc}")
+    if findings:
+        detectors.with_shop_names(findings, merchant_selectors.legal_names(campaign.pk))
     _store(campaign=campaign, findings=findings, report=report, actor=actor)
     return report
 
