@@ -64,10 +64,12 @@ def _register() -> None:
     from huiquan.catalog.api import router as catalog
     from huiquan.consumers.api import router as consumers
     from huiquan.redemptions.api import router as redemptions
+    from huiquan.redemptions.resident_api import router as residents
     from huiquan.vouchers.api import router as vouchers
 
     api.add_router("/", consumers)
     api.add_router("/", vouchers)
+    api.add_router("/", residents)
     api.add_router("/", redemptions)
     api.add_router("/", catalog)
 

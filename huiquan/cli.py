@@ -87,6 +87,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # server the user runs (they would take it from each other): huiquan has no use for it.
         "--no-control-socket",
     ]
+    if args.worker_class:
+        argv += ["--worker-class", args.worker_class]
+    if args.threads:
+        argv += ["--threads", str(args.threads)]
     os.execv(sys.executable, argv)
     return 0  # pragma: no cover
 
@@ -250,6 +254,7 @@ def cmd_tick(args: argparse.Namespace) -> int:
     from huiquan.campaigns.services import perform_due_transitions
     from huiquan.core import clock
     from huiquan.redemptions.services import resolve_pending, seal_redemptions
+    from huiquan.settlement.clawbacks import refresh_receivables
     from huiquan.vouchers.services import seal_claims, sync_gate
 
     log = logging.getLogger("huiquan.tick")
@@ -271,9 +276,16 @@ def cmd_tick(args: argparse.Namespace) -> int:
         done.append(f"封存 {sealed} 张领券记录进审计链")
     if resolved := step("处理待确认的支付/退款", resolve_pending):
         done.append(f"处理 {resolved} 笔待确认的支付/退款")
+    for c in Campaign.objects.all():
+        if booked := step("登记结算后退货追缴", lambda c=c: refresh_receivables(campaign=c)):
+            done.append(f"登记 {booked} 笔结算后退货追缴")
     if sealed := step("封存核销记录", seal_redemptions):
         done.append(f"封存 {sealed} 笔核销记录进审计链")
     step("同步 Redis 领券闸门", sync_gate)
+    from huiquan.verification.services import requeue_stale_checks
+
+    if requeued := step("重新排队自动核验", requeue_stale_checks):
+        done.append(f"{requeued} 份报备资料的自动核验重新排队")
     done += step("诚信信号扫描", _integrity_scans) or []  # R-INT-1; isolated like every step
     cp = step("写审计链检查点", write_checkpoint)
     print(f"{clock.now():%Y-%m-%d %H:%M:%S}：" + ("；".join(done) if done else "没有到期的事项"))
@@ -482,6 +494,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--workers", type=int, default=0, help="工作进程数（默认：CPU 数 × 2）")
+    p.add_argument("--worker-class", default="", help="gunicorn 工作进程类型（默认 sync；如 gthread）")
+    p.add_argument("--threads", type=int, default=0, help="每个工作进程的线程数（gthread）")
     p.add_argument("--clock", help="演示时钟起点，如 2024-06-21T09:59:00+08:00")
     p.add_argument("--access-log", action="store_true")
     p.add_argument("--no-worker", action="store_true",
@@ -548,6 +562,9 @@ def build_parser() -> argparse.ArgumentParser:
     from huiquan import cli_staff
 
     cli_staff.register(sub)
+    from huiquan import cli_settlement
+
+    cli_settlement.register(sub)
 
     p = sub.add_parser("migrate", help="迁移数据库")
     p.set_defaults(func=cmd_migrate)

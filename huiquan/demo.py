@@ -28,6 +28,8 @@ DEMO_ACCOUNTS = [
     DemoAccount(Role.REVIEWER, "reviewer", "demo-reviewer-2024", "建行 审核员",
                 "中国建设银行隰县支行"),
     DemoAccount(Role.FINANCE, "finance", "demo-finance-2024", "财政局 经办人", "隰县财政局"),
+    # Settlement runs are approved by a second finance officer (four eyes, issue 14).
+    DemoAccount(Role.FINANCE, "finance2", "demo-finance2-2024", "财政局 复核人", "隰县财政局"),
     DemoAccount(Role.AUDITOR, "auditor", "demo-auditor-2024", "审计局 审计员", "隰县审计局"),
     DemoAccount(Role.MARKET, "market", "demo-market-2024", "市场监管局 经办人", "隰县市场监管局"),
     DemoAccount(Role.ADMIN, "admin", "demo-admin-2024", "系统管理员", "平台运维"),

@@ -14,10 +14,12 @@ from huiquan.campaigns.reconcile import reconcile_campaign
 from huiquan.ledger.reconcile import reconcile_ledger
 from huiquan.ledger.selectors import Reconciliation
 from huiquan.redemptions.reconcile import reconcile_redemptions
+from huiquan.settlement.reconcile import reconcile_settlement
 from huiquan.vouchers.reconcile import reconcile_vouchers
 
 CHECKS: list[Callable[[Any], list[tuple[str, bool, str]]]] = [
     reconcile_ledger, reconcile_campaign, reconcile_vouchers, reconcile_redemptions,
+    reconcile_settlement,
 ]
 
 

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "huiquan.merchants",
     "huiquan.redemptions",
     "huiquan.verification",
+    "huiquan.settlement",
     "huiquan.integrity",
     "huiquan.staff",
     "huiquan.office",
@@ -104,6 +105,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "huiquan.core.api_edge.ApiEdge",  # /api/: body limit, every answer {code, message}
+    "huiquan.core.text_guard.RefuseUnstorableText",  # NUL, lone surrogates: refused, named
     "huiquan.vouchers.middleware.SoldOutShortCut",  # release day: see its docstring
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -172,6 +174,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 else:
     _db["CONN_HEALTH_CHECKS"] = True
     _db.setdefault("OPTIONS", {})
+    # Row locks wait at most 5 s (huiquan.core.locks.LOCK_TIMEOUT_MS), set once per connection
+    # instead of a SET LOCAL round trip before every locking statement (issue 15: four per sale).
+    _db["OPTIONS"].setdefault("options", "-c lock_timeout=5000")
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -218,8 +223,11 @@ def _trusted_proxies() -> list[str]:
         try:
             ipaddress.ip_network(entry, strict=False)
         except ValueError:
-            raise RuntimeError(f"HUIQUAN_TRUSTED_PROXIES: {entry!r} is not an IP address or CIDR "
-                               "network (e.g. 127.0.0.1,10.0.0.0/8)") from None
+            # One line at start (huiquan.core.startup), not a traceback; no proxy is believed.
+            HUIQUAN_SETTING_ERRORS.append(
+                f"HUIQUAN_TRUSTED_PROXIES={entry!r} 不是 IP 地址或 CIDR 网段（例如 "
+                "127.0.0.1,10.0.0.0/8）")
+            return []
     return entries
 
 

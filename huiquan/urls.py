@@ -11,6 +11,7 @@ from huiquan.core import (
 from huiquan.core.headers import favicon
 from huiquan.merchants import urls as merchant_urls
 from huiquan.redemptions import urls as till_urls
+from huiquan.verification import urls as documents_urls
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -26,7 +27,8 @@ urlpatterns = [
     path("office/", include("huiquan.office.urls")),
     # The merchant portal: the application pages (merchants) and the till with the day's sales
     # (redemptions), one namespace.
-    path("merchant/", include((merchant_urls.urlpatterns + till_urls.urlpatterns, "merchant"))),
+    path("merchant/", include((merchant_urls.urlpatterns + till_urls.urlpatterns
+                               + documents_urls.urlpatterns, "merchant"))),
     path("api/docs", lambda request: redirect("/api/v1/docs")),
     path("admin/", admin.site.urls),
 ]

@@ -12,7 +12,7 @@ from django.conf import settings
 from huiquan.core import clock as clock_module
 from huiquan.core.roles import Role
 
-pytest_plugins = ["tests.merchant_fixtures"]
+pytest_plugins = ["tests.merchant_fixtures", "tests.settlement.fixtures"]
 
 ROOT = Path(__file__).resolve().parent.parent
 CAMPAIGN_FILE = ROOT / "campaigns" / "xixian-2024-home.toml"

@@ -173,6 +173,15 @@ class DocumentsDef(_Strict):
     due_days_after_round: Annotated[int, Field(ge=1, le=365, strict=True)]
     required: list[str]
     confirmation_form_title: str
+    # Four-eyes (issue 14): a sale whose subsidy is above this needs a second reviewer.
+    four_eyes_above_subsidy_yuan: Any = None
+
+    @field_validator("four_eyes_above_subsidy_yuan")
+    @classmethod
+    def _four_eyes(cls, value: Any) -> Any:
+        if value is not None:
+            yuan_to_fen(value, allow_zero=True)
+        return value
 
 
 class CampaignDef(_Strict):

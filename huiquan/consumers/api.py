@@ -83,10 +83,10 @@ def request_otp(request: HttpRequest, payload: OtpIn) -> Any:
     return {"sent": True, "expires_in_seconds": int(services.OTP_TTL.total_seconds())}
 
 
-@router.post("/auth/verify", response={200: TokenOut, **errors(401, 409, 503, body=True)},
+@router.post("/auth/verify", response={200: TokenOut, **errors(401, 409, 429, 503, body=True)},
              summary="校验验证码，返回令牌")
 def verify(request: HttpRequest, payload: VerifyIn) -> Any:
-    session = services.verify_otp(phone=payload.phone, code=payload.code)
+    session = services.verify_otp(phone=payload.phone, code=payload.code, ip=client_ip(request))
     consumer = session.consumer
     return {"token": session.token, "role": session.user.role,
             "verified": consumer.is_verified if consumer is not None else True}

@@ -77,6 +77,19 @@ class OtpCode(models.Model):
         return f"otp {self.phone[:3]}**** {self.created_at:%H:%M}"
 
 
+class OtpIpGuard(models.Model):
+    """Wrong phone codes counted per client address (hostile input second round, F5): each code
+    has 5 tries, but one address spraying guesses over many phones is stopped here."""
+
+    ip = models.GenericIPAddressField(unique=True)
+    window_start = models.DateTimeField()
+    failures = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"otp guard {self.ip}: {self.failures}"
+
+
 class SmsMessage(models.Model):
     """The sandbox SMS provider's outbox (nothing leaves the machine in sandbox mode)."""
 

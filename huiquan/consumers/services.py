@@ -11,10 +11,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from huiquan.audit.services import record
 from huiquan.consumers import crypto, privacy, sms
 from huiquan.consumers.errors import AuthError, ConsumerCode, IdentityError, RateLimited
 from huiquan.consumers.identity import clean_name, normalise_phone, validate_id_number
-from huiquan.consumers.models import ApiToken, Consumer, IdentityConsent, OtpCode
+from huiquan.consumers.models import ApiToken, Consumer, IdentityConsent, OtpCode, OtpIpGuard
 from huiquan.consumers.selectors import TOKEN_PREFIX
 from huiquan.core import clock, guards, identifiers, locks
 from huiquan.core.errors import PermissionRefused
@@ -26,6 +27,11 @@ OTP_RESEND_AFTER = timedelta(seconds=60)
 OTP_PER_PHONE_PER_HOUR = 5
 OTP_PER_IP_PER_HOUR = 20
 OTP_MAX_WRONG = 5  # tries per code, the right one included
+# Wrong codes from one client address (any phones): a window, a limit, then a lock (F5). Set
+# well above what a crowd behind one carrier NAT mistypes on release day.
+OTP_VERIFY_WINDOW = timedelta(minutes=10)
+OTP_VERIFY_PER_IP = 50
+OTP_VERIFY_LOCKED_FOR = timedelta(minutes=15)
 TOKEN_TTL = timedelta(days=30)
 # How long a resident's browser stays signed in (set on the session at sign-in; staff keep the
 # site's 8-hour default). Revoked by signing out, here or on every device (sign_out_everywhere).
@@ -96,13 +102,16 @@ class Session:
 
 
 def _otp_invalid() -> AuthError:
-    # "No code requested" and "wrong code" answer alike (code and message): the answer must not
-    # tell a stranger whether a code is pending for a phone.
+    # "No code requested", "wrong code", "expired" and "tries used up" answer alike (code and
+    # message): the answer must not tell a stranger whether, or since when, a code is pending
+    # for a phone (F5). The message covers each case's remedy.
     return AuthError("验证码不正确或已失效：请核对短信中的验证码，或重新获取")
 
 
-def _otp_locked() -> AuthError:
-    return AuthError("验证码错误次数过多，已失效：请重新获取", code=ConsumerCode.OTP_LOCKED)
+def _ip_locked() -> AuthError:
+    """This address, not the phone, is locked: it says nothing about any phone's code."""
+    return AuthError("当前网络输错验证码的次数过多，请稍后再试", code=ConsumerCode.OTP_LOCKED,
+                     status=ConsumerCode.OTP_LOCKED.status)
 
 
 def _code_matches(otp: OtpCode, phone: str, code: object) -> bool:
@@ -128,10 +137,8 @@ def _verify_otp(*, phone: str, code: str, role: str) -> Session | _WrongTry:
     now = clock.now()
     otp = (OtpCode.objects.select_for_update().filter(phone=phone, used_at__isnull=True)
            .order_by("-created_at").first())
-    if otp is None:
+    if otp is None or now >= otp.expires_at:
         raise _otp_invalid()
-    if now >= otp.expires_at:
-        raise AuthError("验证码已过期：请重新获取", code=ConsumerCode.OTP_EXPIRED)
     last = False
     if guards.enabled():
         # Take one of the code's tries before looking at the code, in the statement that checks
@@ -142,10 +149,10 @@ def _verify_otp(*, phone: str, code: str, role: str) -> Session | _WrongTry:
                                         failed_attempts__lt=OTP_MAX_WRONG)
                  .update(failed_attempts=F("failed_attempts") + 1))
         if not taken:
-            raise _otp_locked()
+            raise _otp_invalid()
         last = otp.failed_attempts + 1 >= OTP_MAX_WRONG
     elif otp.failed_attempts >= OTP_MAX_WRONG:
-        raise _otp_locked()
+        raise _otp_invalid()
     if not _code_matches(otp, phone, code):
         return _WrongTry(last=last)  # returned, not raised: the try taken above is committed
     OtpCode.objects.filter(pk=otp.pk).update(used_at=now)
@@ -202,16 +209,57 @@ def issue_token_string(user_id: int, expires_at: Any) -> str:
     return f"{body}.{crypto.keyed_hash('token-signature', body)[:32]}"
 
 
-def verify_otp(*, phone: str, code: str, role: str = Role.CONSUMER) -> Session:
+def verify_otp(*, phone: str, code: str, role: str = Role.CONSUMER,
+               ip: str | None = None) -> Session:
     """Check a code (single use, expires in 5 minutes, 5 tries, counted before each check in
-    the same transaction); sign in, or sign up on first use. Returns a new bearer token."""
+    the same transaction); sign in, or sign up on first use. Returns a new bearer token.
+
+    Every refusal about the phone's code is the same OTP_INVALID (F5). ``ip``: the client's
+    address; its wrong codes are counted, and past ``OTP_VERIFY_PER_IP`` in a window it is
+    locked (OTP_LOCKED, an audit entry) before any code is looked at."""
     phone = normalise_phone(phone)
-    outcome = _verify_otp(phone=phone, code=code, role=role)
+    if ip and _ip_is_locked(ip):
+        raise _ip_locked()
+    try:
+        outcome = _verify_otp(phone=phone, code=code, role=role)
+    except AuthError as refused:
+        if refused.code == ConsumerCode.OTP_INVALID and ip:
+            _count_ip_failure(ip)
+        raise
     if isinstance(outcome, Session):
         return outcome
     if not guards.enabled():
         _count_wrong_try_unguarded(phone)
-    raise _otp_locked() if outcome.last else _otp_invalid()
+    if ip:
+        _count_ip_failure(ip)
+    raise _otp_invalid()
+
+
+def _ip_is_locked(ip: str) -> bool:
+    return OtpIpGuard.objects.filter(ip=ip, locked_until__gt=clock.now()).exists()
+
+
+@transaction.atomic(durable=True)
+def _count_ip_failure(ip: str) -> None:
+    """One wrong code from ``ip``: counted in its window; the one that reaches the limit locks
+    the address and leaves an audit entry a reviewer sees in /office/audit/."""
+    now = clock.now()
+    guard, _ = OtpIpGuard.objects.select_for_update().get_or_create(
+        ip=ip, defaults={"window_start": now})
+    if guard.window_start <= now - OTP_VERIFY_WINDOW:
+        guard.window_start, guard.failures = now, 0
+    guard.failures += 1
+    locking = guard.failures >= OTP_VERIFY_PER_IP and not (
+        guard.locked_until and guard.locked_until > now)
+    if locking:
+        guard.locked_until = now + OTP_VERIFY_LOCKED_FOR
+        guard.failures = 0
+        guard.window_start = now
+        record(actor=None, action="consumer.otp_ip_locked", obj_type="ip", obj_id=ip,
+               summary=f"{ip} 在 {int(OTP_VERIFY_WINDOW.total_seconds() // 60)} 分钟内输错验证码 "
+               f"{OTP_VERIFY_PER_IP} 次，锁定 {int(OTP_VERIFY_LOCKED_FOR.total_seconds() // 60)} 分钟",
+               after={"locked_until": guard.locked_until.isoformat()})
+    guard.save()
 
 
 def _id_taken() -> IdentityError:

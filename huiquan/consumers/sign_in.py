@@ -37,7 +37,8 @@ def otp_sign_in(request: HttpRequest, *, role: str, template: str, here: str,
     if request.method == "POST" and request.POST.get("step") == "verify" and code_form.is_valid():
         try:
             session = services.verify_otp(phone=code_form.cleaned_data["phone"],
-                                          code=code_form.cleaned_data["code"], role=role)
+                                          code=code_form.cleaned_data["code"], role=role,
+                                          ip=client_ip(request))
         except DomainError as exc:
             code_form.add_error("code", exc.message)
         else:

@@ -21,6 +21,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from huiquan.core.errors import CoreCode
 
 API_PREFIX = "/api/"
+# The API's documents are read, never written: ninja's views (and /api/docs's redirect) answered
+# any method with the document or a redirect (hostile input second round, F4).
+READ_ONLY = frozenset({"/api/docs", "/api/v1/docs", "/api/v1/openapi.json"})
+READ_METHODS = ("GET", "HEAD")
 MAX_API_BODY = 256 * 1024  # bytes: a sale of 50 lines is under 10 KB
 
 # status of a page-shaped answer → the API's code and message for it
@@ -55,6 +59,10 @@ class ApiEdge:
             return error_response(CoreCode.INVALID_INPUT, "Content-Length 不正确", 400)
         if int(length) > MAX_API_BODY:
             return too_large()
+        if request.path_info in READ_ONLY and request.method not in READ_METHODS:
+            refused = error_response(CoreCode.METHOD_NOT_ALLOWED, _AS_JSON[405][1], 405)
+            refused["Allow"] = ", ".join(READ_METHODS)
+            return refused
         response = self.get_response(request)
         if response.status_code in _AS_JSON and not response.get(
                 "Content-Type", "").startswith("application/json"):

@@ -35,6 +35,7 @@ class CoreCode(ErrorCode):
     SERVER_ERROR = "SERVER_ERROR", 500, "服务器内部错误：已记录，请稍后再试"
     HTTP_ERROR = "HTTP_ERROR", 400, "请求无法处理"
     INVALID_INPUT = "INVALID_INPUT", 422, "请求内容不正确"
+    TEXT_INVALID = "TEXT_INVALID", 422, "含有无法保存的字符（空字符或残缺的 Unicode 字符）"
     FORBIDDEN = "FORBIDDEN", 403, "没有权限"
     READ_ONLY = "READ_ONLY", 403, "审计角色为只读：可以查看一切，不能做任何修改。"
     NOT_FOUND = "NOT_FOUND", 404, "找不到"

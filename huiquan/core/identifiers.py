@@ -29,11 +29,25 @@ MAX_TYPED = 256  # no identifier is longer; longer input is refused before any w
 
 
 def nfkc(value: object) -> str:
-    """The text in NFKC, stripped; None becomes ""."""
+    """The text in NFKC, stripped; None becomes "".
+
+    NFKC can lengthen a text many times (one ``ﷺ`` becomes 18 characters, ``㍿`` four), so a
+    limit is checked on what this returns, never on what was typed (``nfkc_within``). Input past
+    ``MAX_TYPED * 4`` characters is cut first only to bound the work: what remains is still far
+    longer than any identifier, so the caller's length check refuses it."""
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
     return unicodedata.normalize("NFKC", text[: MAX_TYPED * 4]).strip()
+
+
+def nfkc_within(value: object, max_length: int, error: Callable[[], DomainError]) -> str:
+    """``nfkc(value)``, or ``error()`` when the normalised text is longer than ``max_length``:
+    never cut in the middle to fit (hostile input second round, F8)."""
+    text = nfkc(value)
+    if len(text) > max_length:
+        raise error()
+    return text
 
 
 def compact(value: object) -> str:

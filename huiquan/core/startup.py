@@ -53,6 +53,18 @@ def _fernet_problem(keys: list[str]) -> str | None:
     return None
 
 
+MIN_SECRET = 50  # characters, as Django's own deployment check asks
+# Values people copy from examples and tutorials: never a production key, whatever their length.
+KNOWN_SECRETS = ("django-insecure-", "changeme", "change-me", "secret", "huiquan", "example")
+
+
+def weak_secret(key: str) -> bool:
+    """Django's deployment check (length, variety, its insecure prefix), plus copied values."""
+    text = key.strip().lower()
+    return (len(text) < MIN_SECRET or len(set(text)) < 5
+            or any(text.startswith(known) for known in KNOWN_SECRETS))
+
+
 def problems(settings: Any) -> list[str]:
     """Every reason the configured settings must not serve, one line each (empty: fine)."""
     found = list(getattr(settings, "HUIQUAN_SETTING_ERRORS", []))
@@ -63,6 +75,9 @@ def problems(settings: Any) -> list[str]:
         return found
     if not settings.HUIQUAN_SECRET_KEY_GIVEN:
         found.append("HUIQUAN_SECRET_KEY 未设置：生产模式必须设置（每台服务器相同，妥善保管）")
+    elif weak_secret(settings.SECRET_KEY):
+        found.append(f"HUIQUAN_SECRET_KEY 太弱：生产模式须用至少 {MIN_SECRET} 个字符的随机值（见 "
+                     "docs/deploy.md 的生成命令），不能用示例或默认值")
     if not settings.HUIQUAN_ID_KEYS:
         found.append("HUIQUAN_ID_KEYS 未设置：生产模式必须设置身份证号的加密密钥（Fernet 密钥，"
                      "新密钥在前，逗号分隔）")
@@ -75,6 +90,9 @@ def problems(settings: Any) -> list[str]:
         found.append("HUIQUAN_DEBUG=1：生产模式不能打开调试（出错页会泄露设置与数据）")
     if not settings.ALLOWED_HOSTS:
         found.append("HUIQUAN_ALLOWED_HOSTS 未设置：生产模式须列出本站的域名（逗号分隔）")
+    elif any(host.strip() in ("*", ".") for host in settings.ALLOWED_HOSTS):
+        found.append("HUIQUAN_ALLOWED_HOSTS 含 *：生产模式须列出本站的域名（逗号分隔），不能接受任意"
+                     "主机名")
     if os.environ.get("HUIQUAN_CLOCK_START"):
         found.append("HUIQUAN_CLOCK_START 已设置：演示时钟不能用于生产模式")
     for setting in PROVIDERS:

@@ -63,3 +63,6 @@ def paid_out(merchant_id: int) -> Scope:
 
 def clawback_receivable(merchant_id: int) -> Scope:
     return Scope(AccountKind.CLAWBACK_RECEIVABLE, party=merchant_party(merchant_id))
+
+
+RETURNED_TO_TREASURY = Scope(AccountKind.RETURNED_TO_TREASURY)  # close-out (R-SCHED-6)

@@ -37,6 +37,8 @@ NAV_ROLES = {
     "merchants": frozenset({Role.REVIEWER, Role.BUREAU, Role.MARKET, Role.AUDITOR}),
     "blacklist": frozenset({Role.REVIEWER, Role.BUREAU, Role.MARKET, Role.AUDITOR}),
     "catalog": frozenset({Role.BUREAU, Role.REVIEWER, Role.MARKET, Role.AUDITOR}),
+    "review": frozenset({Role.REVIEWER, Role.AUDITOR, Role.BUREAU}),  # 报备审核 (issue 14)
+    "settlement": frozenset({Role.FINANCE, Role.BUREAU, Role.AUDITOR}),
     "integrity": frozenset({Role.MARKET, Role.BUREAU, Role.AUDITOR}),
 }
 NOT_STAFF_MESSAGE = "后台仅限工作人员使用：您的账号没有后台角色。"

@@ -85,6 +85,18 @@ def _bound_row(form: forms.Form | None, name: str) -> int | None:
         return None
 
 
+SEARCH_MAX = 64  # characters, after NFKC
+
+
+def _search_words(typed: str) -> tuple[str, str | None]:
+    """The catalogue search as typed on phones (fullwidth Ｍ or ６ read as M and 6), or a message
+    when it is longer than ``SEARCH_MAX`` once normalised (F8: never cut in the middle)."""
+    try:
+        return identifiers.nfkc_within(typed, SEARCH_MAX, DomainError), None
+    except DomainError:
+        return identifiers.nfkc(typed)[:SEARCH_MAX], f"搜索词太长：最多 {SEARCH_MAX} 个字符，请缩短后再搜索"
+
+
 @staff_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def catalog(request: HttpRequest) -> HttpResponse:
@@ -117,9 +129,11 @@ def catalog(request: HttpRequest) -> HttpResponse:
             messages.success(request, outcome)
             return redirect(reverse("office:catalog") + f"#{anchor}")
         status = outcome
-    query = identifiers.nfkc(request.GET.get("q", ""))[:64]  # fullwidth Ｍ or ６ as typed on phones
-    page = Paginator(office.campaign_products(campaign, query), PRODUCTS_PAGE_SIZE).get_page(
-        request.GET.get("page"))
+    query, query_error = _search_words(request.GET.get("q", ""))
+    found = office.campaign_products(campaign, query)
+    if query_error is not None:
+        found = found.none()
+    page = Paginator(found, PRODUCTS_PAGE_SIZE).get_page(request.GET.get("page"))
     kinds = selectors.kinds_of(campaign)
     return render(request, "office/catalog.html", {
         "campaign": campaign,
@@ -129,7 +143,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
         "active_kinds": sum(1 for k in kinds if k.active),
         "kind_count": len(kinds),
         "listed_count": office.campaign_products(campaign).filter(listed=True).count(),
-        "page": page, "query": query,
+        "page": page, "query": query, "query_error": query_error,
         "import_form": import_form or TableUploadForm(),
         "switch_forms": [f for f in (kind_form, product_form) if f is not None],
         "kind_form": kind_form, "kind_row": _bound_row(kind_form, "kind"),

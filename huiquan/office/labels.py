@@ -24,6 +24,7 @@ ACTION_LABELS = {
     "catalog.version": "发布目录版本",
     "redemption.return": "退货退款",
     "redemption.scan_locked": "收银台锁定（付款码错误过多）",
+    "consumer.otp_ip_locked": "网络地址锁定（验证码错误过多）",
     "redemptions.seal": "封存核销记录",
     "integrity.scan": "诚信信号扫描",
     "integrity.case_open": "监管立案",
@@ -42,6 +43,7 @@ OBJECT_LABELS = {
     "catalog_version": "目录版本",
     "redemption": "核销记录",
     "user": "用户",
+    "ip": "网络地址",
     "supervision_case": "监管案件",
 }
 

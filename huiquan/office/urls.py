@@ -1,7 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from huiquan.office import account_views, catalog_views, merchant_views, views, views_integrity
+from huiquan.office import (
+                            account_views,
+                            catalog_views,
+                            merchant_views,
+                            views,
+                            views_integrity,
+                            views_review,
+                            views_settlement,
+)
+from huiquan.verification import views as document_views
 
 app_name = "office"
 urlpatterns = [
@@ -24,5 +33,15 @@ urlpatterns = [
          name="merchant_licence"),
     path("blacklist/", merchant_views.blacklist, name="blacklist"),
     path("catalog/", catalog_views.catalog, name="catalog"),
+    # Claim documents and their review (issue 14, R-DOC-2)
+    path("review/", views_review.review_queue, name="review_queue"),
+    path("review/<id:submission_id>/", views_review.review_detail, name="review"),
+    path("review/files/<id:document_id>", document_views.document, name="review_document"),
+    path("settlement/", views_settlement.runs, name="settlement"),
+    path("settlement/<id:run_id>/", views_settlement.run_detail, name="settlement_run"),
+    path("settlement/<id:run_id>/file-<id:number>.<str:ext>", views_settlement.run_file,
+         name="settlement_file"),
+    path("settlement/receivables/", views_settlement.receivables,
+         name="settlement_receivables"),
 ]
 urlpatterns += views_integrity.urlpatterns  # market supervision (issue 14)

@@ -17,7 +17,7 @@ from huiquan.core.api_io import errors, idempotency_key, openapi_doc
 from huiquan.core.converters import MAX_ID
 from huiquan.core.errors import PermissionRefused
 from huiquan.merchants.selectors import merchant_of
-from huiquan.redemptions import selectors, services
+from huiquan.redemptions import pricing, selectors, services
 from huiquan.redemptions.models import GoodsReturn
 
 router = Router(tags=["merchant"])
@@ -42,6 +42,55 @@ class RedemptionIn(BaseModel):
     model_config = ConfigDict(strict=True)
     payment_code: str = Field(max_length=64, description="顾客付款码：18 位数字（空格可以）")
     lines: list[LineIn] = Field(max_length=200)
+    quote_id: str | None = Field(None, max_length=64,
+                                 description="POST /merchant/quotes 答复的 quote_id：商品或价格"
+                                 "与报价不一致时拒绝（QUOTE_CHANGED）")
+
+
+class QuoteIn(BaseModel):
+    model_config = ConfigDict(strict=True)
+    lines: list[LineIn] = Field(max_length=200)
+
+
+class QuoteLineOut(BaseModel):
+    position: int
+    description: str
+    gtin: str
+    category: str
+    kind: str
+    brand: str
+    model: str
+    label: str
+    grade: int | None
+    quantity: int
+    unit_price_fen: int
+    discount_fen: int
+    final_fen: int
+    eligible: bool
+
+
+class QuoteOut(BaseModel):
+    quote_id: str
+    lines: list[QuoteLineOut]
+    total_final_fen: int
+    eligible_final_fen: int
+    subsidy_fen: int
+    consumer_pays_fen: int
+
+
+def quote_out(quote: pricing.Quote) -> dict[str, Any]:
+    return {"quote_id": quote.quote_id, "total_final_fen": quote.total_final_fen,
+            "eligible_final_fen": quote.eligible_final_fen, "subsidy_fen": quote.subsidy_fen,
+            "consumer_pays_fen": quote.consumer_pays_fen,
+            "lines": [{"position": p.position, "description": p.description, "gtin": p.gtin,
+                       "category": p.category_name, "kind": p.kind_name,
+                       "brand": p.product.brand if p.product else "",
+                       "model": p.product.model if p.product else "",
+                       "label": p.product.get_label_type_display() if p.product else "",
+                       "grade": p.product.grade if p.product else None,
+                       "quantity": p.quantity, "unit_price_fen": p.unit_price_fen,
+                       "discount_fen": p.discount_fen, "final_fen": p.final_fen,
+                       "eligible": p.eligible} for p in quote.lines]}
 
 
 class LineOut(BaseModel):
@@ -127,16 +176,25 @@ def _merchant(request: HttpRequest) -> Any:
     return merchant
 
 
+@router.post("/merchant/quotes", response={200: QuoteOut, **errors(401, 403, 503, body=True)},
+             auth=bearer, summary="报价：先录商品（不需要付款码，不占用消费券）")
+def quote(request: HttpRequest, payload: QuoteIn) -> Any:
+    """Goods first (issue 16): every line's brand, model, kind, grade and final price, the
+    subsidy and what the customer pays. Send ``quote_id`` with the payment code, scanned last."""
+    return quote_out(services.quote_for(actor=request.user,
+                                        lines=[line.model_dump() for line in payload.lines]))
+
+
 @router.post("/merchant/redemptions",
              response={201: RedemptionOut, 202: RedemptionOut,
                        **errors(401, 402, 403, 404, 409, 429, 503, body=True)},
-             auth=bearer, summary="核销：扫付款码 + 商品明细", openapi_extra=openapi_doc())
+             auth=bearer, summary="核销：商品明细 + 最后扫的付款码", openapi_extra=openapi_doc())
 def redeem(request: HttpRequest, payload: RedemptionIn) -> Any:
     redemption = services.redeem_voucher(
         actor=request.user, payment_code=payload.payment_code,
         lines=[line.model_dump() for line in payload.lines],
-        idempotency_key=idempotency_key(request))
-    view = selectors.view_for_merchant(redemption.merchant_id, redemption.pk)
+        idempotency_key=idempotency_key(request), quote_id=payload.quote_id)
+    view = selectors.view_after_sale(redemption)
     return Status(201 if view.redemption.state == "completed" else 202, redemption_out(view))
 
 

@@ -12,6 +12,7 @@ class RedemptionCode(ErrorCode):
 
     DISCOUNT_INVALID = "DISCOUNT_INVALID", 422, "优惠金额不正确"
     GTIN_REQUIRED = "GTIN_REQUIRED", 422, "该品类须录入商品条码"
+    ALREADY_SETTLED = "ALREADY_SETTLED", 409, "该笔核销已经结算，未重复结算"
     IDEMPOTENCY_MISMATCH = "IDEMPOTENCY_MISMATCH", 409, "同一个请求号对应了不同的内容"
     LINES_REQUIRED = "LINES_REQUIRED", 422, "请至少录入一件商品"
     LINE_INVALID = "LINE_INVALID", 422, "商品行不正确"
@@ -19,6 +20,7 @@ class RedemptionCode(ErrorCode):
     PAYMENT_FAILED = "PAYMENT_FAILED", 402, "支付未成功"
     POOL_EXHAUSTED = "POOL_EXHAUSTED", 409, "本批次剩余补贴资金不足"
     PRICE_INVALID = "PRICE_INVALID", 422, "价格不正确"
+    QUOTE_CHANGED = "QUOTE_CHANGED", 409, "商品或价格与报价不一致，请按新的报价确认"
     REDEMPTION_INVALID = "REDEMPTION_INVALID", 422, "核销数据有误"
     REDEMPTION_NOT_COMPLETED = "REDEMPTION_NOT_COMPLETED", 409, "只有已完成的核销可以打印确认书"
     REDEMPTION_NOT_FOUND = "REDEMPTION_NOT_FOUND", 404, "找不到这笔核销记录"
@@ -66,6 +68,19 @@ class ReturnTooLarge(RedemptionError):
 class IdempotencyMismatch(RedemptionError):
     code = RedemptionCode.IDEMPOTENCY_MISMATCH
     status = 409
+
+
+class QuoteChanged(RedemptionError):
+    """The goods or prices sent with the payment code do not give the quote the till showed
+    (edited after the quote, or the register or the campaign's terms changed meanwhile); the new
+    quote is attached for the page (issue 16)."""
+
+    code = RedemptionCode.QUOTE_CHANGED
+    status = 409
+
+    def __init__(self, message: str | None = None, *, quote: object = None):
+        super().__init__(message)
+        self.quote = quote
 
 
 class PriceInvalid(DomainError):

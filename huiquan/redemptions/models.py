@@ -61,6 +61,9 @@ class Redemption(models.Model):
     completed_at = models.DateTimeField("完成时间", null=True, blank=True)
     settled_at = models.DateTimeField("结算时间", null=True, blank=True)  # set by settlement
     sealed = models.BooleanField(default=False)  # included in an audit seal (invariant 9)
+    # Not a column: the lines a sale just wrote, kept on the instance that sale returns so its
+    # answer needs no read back (services.redeem_voucher, selectors.view_after_sale; issue 15).
+    lines_written: list[RedemptionLine] | None = None
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.utils.module_loading import import_string
 
@@ -99,12 +99,14 @@ class SandboxPaymentProvider:
         now = clock.now()
         row = SandboxPayment(reference=f"SBX{now:%Y%m%d}{secrets.token_hex(6).upper()}",
                              created_at=now, **fields)
-        try:
+        # A key already in the book inserts nothing. One statement: on PostgreSQL it commits
+        # by itself; SQLite's writers queue on the write lock of a BEGIN IMMEDIATE (core.sqlite).
+        if connection.vendor == "sqlite" and not connection.in_atomic_block:
             with transaction.atomic():
-                sql.insert([row])
-        except IntegrityError:
-            return None
-        return row
+                inserted = sql.insert_unless_taken(row)
+        else:
+            inserted = sql.insert_unless_taken(row)
+        return row if inserted else None
 
     def _book(self, *, key: str, kind: str, amount_fen: int, state: str, failure_code: str = "",
               message: str = "", charge_key: str = "",

@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from fpdf import FPDF
+from fpdf.enums import WrapMode
+from fpdf.fonts import FontFace
 
 from huiquan.core import clock
 from huiquan.core.money import format_yuan
@@ -50,25 +52,23 @@ def confirmation_form(redemption: Redemption) -> bytes:
         ("消费者姓名", _masked_name(consumer.real_name), "身份证号", consumer.id_masked),
         ("手机号", _masked_phone(consumer.phone), "支付流水号", redemption.payment_reference or "—"),
     ]
-    for a, b, c, d in rows:
-        pdf.cell(26, 8, a, border=1)
-        pdf.cell(64, 8, b[:28], border=1)
-        pdf.cell(35, 8, c, border=1)
-        pdf.cell(0, 8, d, border=1, new_x="LMARGIN", new_y="NEXT")
+    # Cells wrap (by character: Chinese has no spaces) instead of clipping: a long shop name or
+    # model number is printed whole, on as many lines as it needs (issue 16).
+    with pdf.table(col_widths=(26, 64, 35, 65), width=190, first_row_as_headings=False,
+                   text_align="LEFT", wrapmode=WrapMode.CHAR, line_height=6,
+                   padding=(1, 1.5)) as table:
+        for row in rows:
+            table.row(list(row))
     pdf.ln(4)
-    widths = (70, 32, 14, 26, 22, 26)
-    heads = ("商品", "商品条码", "数量", "单价(元)", "优惠(元)", "成交价(元)")
-    pdf.set_fill_color(245, 235, 235)
-    for w, h in zip(widths, heads, strict=True):
-        pdf.cell(w, 8, h, border=1, fill=True, align="C")
-    pdf.ln()
-    for line in redemption.lines.all():
-        cells = (line.description[:24] + ("" if line.eligible else "（不补贴）"), line.gtin or "—",
-                 str(line.quantity), format_yuan(line.unit_price_fen),
-                 format_yuan(line.discount_fen), format_yuan(line.final_fen))
-        for i, (w, text) in enumerate(zip(widths, cells, strict=True)):
-            pdf.cell(w, 8, text, border=1, align="L" if i < 2 else "R")
-        pdf.ln()
+    with pdf.table(col_widths=(70, 32, 14, 26, 22, 26), width=190, wrapmode=WrapMode.CHAR,
+                   text_align=("LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
+                   headings_style=FontFace(emphasis="", fill_color=(245, 235, 235)),
+                   line_height=6, padding=(1, 1.5)) as table:
+        table.row(["商品", "商品条码", "数量", "单价(元)", "优惠(元)", "成交价(元)"])
+        for line in redemption.lines.all():
+            table.row([line.description + ("" if line.eligible else "（不补贴）"),
+                       line.gtin or "—", str(line.quantity), format_yuan(line.unit_price_fen),
+                       format_yuan(line.discount_fen), format_yuan(line.final_fen)])
     pdf.ln(3)
     totals = [("成交总价", redemption.total_final_fen),
               ("其中补贴商品成交价（剔除全部折扣优惠后）", redemption.eligible_final_fen),

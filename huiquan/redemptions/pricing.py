@@ -6,6 +6,8 @@ subsidy = min(eligible_final_price × rate ÷ 100 (rounded down), cap); with the
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -50,6 +52,14 @@ class PricedLine:
     def final_fen(self) -> int:
         return self.list_fen - self.discount_fen
 
+    @property
+    def category_name(self) -> str:
+        return self.kind.category_name if self.kind is not None else ""
+
+    @property
+    def kind_name(self) -> str:
+        return self.kind.name if self.kind is not None else ""
+
 
 @dataclass(frozen=True)
 class Quote:
@@ -61,6 +71,19 @@ class Quote:
     @property
     def consumer_pays_fen(self) -> int:
         return self.total_final_fen - self.subsidy_fen
+
+    @property
+    def quote_id(self) -> str:
+        """The quote's fingerprint: every figure the cashier and the customer were shown (the
+        goods, their prices, what counts, the subsidy). The till sends it back with the payment
+        code; a sale whose goods or prices came out differently is refused with QUOTE_CHANGED
+        (issue 16). A new catalogue version that changes none of them keeps the same id."""
+        shown = [[p.gtin, p.kind.pk if p.kind else None, p.product.grade if p.product else None,
+                  p.description, p.quantity, p.unit_price_fen, p.discount_fen, p.eligible]
+                 for p in self.lines]
+        text = json.dumps([shown, self.total_final_fen, self.eligible_final_fen,
+                           self.subsidy_fen], ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _int(value: Any, what: str, position: int) -> int:
@@ -110,9 +133,7 @@ def _line(campaign: Any, merchant: Any, raw: dict[str, Any], position: int,
             raise NotEligibleGoods(f"第 {position} 行：商品条码 {gtin} 不在补贴产品目录中"
                                    "（目录只收录能效/水效 1–2 级的家电）")
         if not product.eligible:
-            why = (f"能效等级 {product.grade} 级" if product.grade > (product.kind.max_grade or 2)
-                   else product.delist_reason or "已移出目录")
-            raise NotEligibleGoods(f"第 {position} 行：{product} 不可享受补贴（{why}）")
+            raise NotEligibleGoods(f"第 {position} 行：{product} 不可享受补贴（{_why_not(product)}）")
         kind = product.kind
         description = description or f"{product.kind.name} {product.brand} {product.model}"
     else:
@@ -158,3 +179,48 @@ def quote(*, campaign: Any, merchant: Any, lines: list[dict[str, Any]],
         raise NotEligibleGoods("补贴商品成交价过低，补贴为 0 元，不宜使用消费券",
                                code=RedemptionCode.SUBSIDY_ZERO)
     return Quote(priced, total, eligible, subsidy)
+
+
+@dataclass(frozen=True)
+class Goods:
+    """What the till shows the moment a goods barcode is scanned, before any quote (issue 16):
+    the register's brand, model, kind and grade, or why the code gives no subsidy here."""
+
+    gtin: str
+    found: bool
+    eligible: bool
+    message: str
+    brand: str = ""
+    model: str = ""
+    category: str = ""
+    kind: str = ""
+    label: str = ""  # 能效 / 水效
+    grade: int | None = None
+
+
+def _why_not(product: Product) -> str:
+    if product.grade > (product.kind.max_grade or 2):
+        return f"{product.get_label_type_display()}等级 {product.grade} 级，不在补贴范围"
+    return product.delist_reason or "已移出目录"
+
+
+def look_up(*, campaign: Any, merchant: Any, gtin: object,
+            catalog_version: int | None = None) -> Goods:
+    """The register's entry for a scanned goods barcode, judged for this shop; never raises
+    for a bad code (the answer says what is wrong with it)."""
+    try:
+        code = normalise_gtin(gtin)
+    except GtinInvalid as exc:
+        return Goods(identifiers.compact(gtin)[:20], False, False, exc.message)
+    product = catalog.product_by_gtin(campaign, code, version=catalog_version)
+    if product is None:
+        return Goods(code, False, False,
+                     "不在目录中：补贴产品目录只收录能效/水效 1–2 级的家电，该商品不能享受补贴")
+    kind = product.kind
+    eligible, message = product.eligible, "在目录中，可享受补贴"
+    if not eligible:
+        message = f"不可享受补贴：{_why_not(product)}"
+    elif kind.category_code not in (merchant.categories or []):
+        eligible, message = False, f"本店未登记经营「{kind.category_name}」，不能在本店享受补贴"
+    return Goods(code, True, eligible, message, product.brand, product.model, kind.category_name,
+                 kind.name, product.get_label_type_display(), product.grade)

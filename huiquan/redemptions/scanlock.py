@@ -142,26 +142,4 @@ def _record_naively(actor: Any, merchant_name: str, counters: Any,
     return None
 
 
-_IS_LOCKED_SQL = (
-    "SELECT 1 FROM redemptions_scanguard WHERE ((kind = 'u' AND subject_id = %s) "
-    "OR (kind = 'm' AND subject_id = %s)) AND locked_until > %s"
-)
-
-
-def voucher_for_quote(*, actor: Any, merchant_id: int, merchant_name: str,
-                      payment_code: str) -> Any:
-    """The till page's preview of a scanned code (it shows the holder's masked name): the same
-    lock and the same failure count as a redemption, or anyone could guess through the page."""
-    from huiquan.redemptions.errors import PaymentCodeInvalid
-    from huiquan.vouchers import paycode
-
-    if sql.fetch_one(_IS_LOCKED_SQL, [actor.pk, merchant_id, sql.db_time(clock.now())]):
-        raise locked_error()
-    voucher = paycode.resolve(payment_code)
-    if voucher is None:
-        raise (record_failure(actor=actor, merchant_id=merchant_id, merchant_name=merchant_name)
-               or PaymentCodeInvalid(INVALID_MESSAGE))
-    return voucher
-
-
 INVALID_MESSAGE = "付款码无效或已过期：付款码每分钟更新，请顾客刷新后重新出示"

@@ -60,6 +60,20 @@ def view_for_merchant(merchant: Any, redemption_id: int) -> RedemptionView:
         auto_refund=auto_refund_of(redemption))
 
 
+def view_after_sale(redemption: Redemption) -> RedemptionView:
+    """The answer to the sale just made: what the sale itself wrote, and the shop's and buyer's
+    names in one read (``view_for_merchant`` made four; issue 15). A sale not made just now
+    (a replay, a pending one) is read as ``view_for_merchant`` reads it."""
+    lines = redemption.lines_written
+    if lines is None or redemption.state != RedemptionState.COMPLETED:
+        return view_for_merchant(redemption.merchant_id, redemption.pk)
+    merchant_name, masked = scan.names_of(redemption.merchant_id, redemption.consumer_id)
+    return RedemptionView(redemption=redemption, merchant_name=merchant_name,
+                          consumer_masked_id=masked,
+                          lines=sorted(lines, key=lambda line: (line.position, line.pk)),
+                          returns=[])
+
+
 def auto_refund_of(redemption: Redemption) -> AutoRefund | None:
     """The automatic refund of a failed sale's late charge, if any (only failed sales have
     one: no query for the others)."""
@@ -120,6 +134,15 @@ def sales_of(consumer: Any) -> list[Redemption]:
                       "subsidy_returned_fen", "clawback_fen", "consumer_pays_fen", "voucher_id",
                       "failure_code", "failure_message", "merchant__legal_name")
                 .prefetch_related("returns").order_by("-created_at", "-pk"))
+
+
+def vouchers_in_sale(voucher_ids: list[int]) -> set[int]:
+    """Which of these vouchers a till has reserved with the payment still in flight (使用中)."""
+    if not voucher_ids:
+        return set()
+    return set(Redemption.objects.filter(voucher_id__in=voucher_ids,
+                                         state=RedemptionState.PENDING)
+               .values_list("voucher_id", flat=True))
 
 
 def sale_state_of_voucher(voucher_id: int) -> tuple[int, str] | None:

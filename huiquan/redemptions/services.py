@@ -28,12 +28,12 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from huiquan.audit.services import record
 from huiquan.campaigns.errors import CampaignCode
 from huiquan.campaigns.models import Release
-from huiquan.campaigns.selectors import funding_sources
+from huiquan.campaigns.selectors import funding_sources, funding_sources_memo, release_period_id
 from huiquan.campaigns.services import pool_open_for_returns
 from huiquan.core import clock, faults, guards, sql
 from huiquan.core.errors import CoreCode
@@ -49,9 +49,8 @@ from huiquan.ledger.scopes import (
     release_pool,
     reserved,
 )
-from huiquan.ledger.selectors import release_pool_fen
 from huiquan.ledger.services import (
-    accounts_for,
+    pair_accounts,
     post,
     transfer,
 )
@@ -64,6 +63,7 @@ from huiquan.redemptions.errors import (
     PaymentCodeInvalid,
     PaymentError,
     PoolExhausted,
+    QuoteChanged,
     RedemptionCode,
     RedemptionError,
     RedemptionNotFound,
@@ -72,21 +72,28 @@ from huiquan.redemptions.errors import (
     VoucherUsed,
 )
 from huiquan.redemptions.models import (
-    LIVE_STATES,
     GoodsReturn,
     Redemption,
     RedemptionLine,
     RedemptionState,
 )
 from huiquan.redemptions.selectors import payment_outcome
+from huiquan.redemptions.settlement_reads import SettledSale, net_by_source
+from huiquan.vouchers import paycode
 from huiquan.vouchers.models import Voucher
-from huiquan.vouchers.selectors import voucher_by_id
 from huiquan.vouchers.services import mark_used
 
 logger = logging.getLogger("huiquan.payments")
 
 def _sources(campaign: Any) -> dict[str, Any]:
     return {str(s.pk): s for s in funding_sources(campaign)}
+
+
+def _sources_for(campaign: Any, split: dict[str, int]) -> dict[str, Any]:
+    """The funding sources a split names, from the per-process memo (a sale's two ledger
+    postings) or, when the memo does not know one, read fresh."""
+    remembered = {str(s.pk): s for s in funding_sources_memo(campaign)}
+    return remembered if all(sid in remembered for sid in split) else _sources(campaign)
 
 
 def _body_hash(payment_code: str, lines: Any) -> str:
@@ -106,9 +113,27 @@ class _Replay(Exception):
         self.redemption = redemption
 
 
+def _sale_hashes(payment_code: str, lines: Any) -> tuple[str, str]:
+    """The request's fingerprint for the idempotency check, and the one stored before issue 16.
+
+    A payment code changes every minute; the fingerprint names the voucher behind it (the code's
+    handle), so a till that repeats a sale whose answer it lost, with the customer's newer code,
+    gets that sale back instead of IDEMPOTENCY_MISMATCH. Other goods are still a mismatch."""
+    parsed = paycode.parse(payment_code)
+    legacy = _body_hash(payment_code, lines)
+    return (_body_hash(f"voucher:{parsed[0]}", lines) if parsed else legacy), legacy
+
+
 def redeem_voucher(*, actor: Any, payment_code: str, lines: list[dict[str, Any]],
-                   idempotency_key: str | None = None) -> Redemption:
+                   idempotency_key: str | None = None,
+                   quote_id: str | None = None) -> Redemption:
     """Redeem the voucher behind a scanned payment code for these goods (R-USE-1..4).
+
+    Goods first, code last (issue 16): the till may first ask ``quote_for`` (no voucher is
+    touched) and send its ``quote_id`` here with the code scanned last; the code is checked once,
+    now, so it cannot lapse between quote and sale, and goods that no longer give that quote are
+    refused with QUOTE_CHANGED (the new quote attached). Without ``quote_id`` (older clients) the
+    sale is priced as sent.
 
     Returns the redemption (completed, or pending when the payment's outcome is not known yet);
     raises a coded error otherwise. The same idempotency key returns the same redemption."""
@@ -119,9 +144,9 @@ def redeem_voucher(*, actor: Any, payment_code: str, lines: list[dict[str, Any]]
         raise refusal
     till = scan.till
     assert till is not None
+    hashes = _sale_hashes(payment_code, lines)
     if scan.replay_id is not None:
-        return _replayed(Redemption.objects.get(pk=scan.replay_id),
-                         _body_hash(payment_code, lines))
+        return _replayed(Redemption.objects.get(pk=scan.replay_id), hashes)
     if scan.locked:  # too many failed scans (issue 11): no code is even looked at
         raise scanlock.locked_error()
     voucher = scan.voucher
@@ -131,13 +156,14 @@ def redeem_voucher(*, actor: Any, payment_code: str, lines: list[dict[str, Any]]
                or PaymentCodeInvalid(scanlock.INVALID_MESSAGE))
     quote = pricing.quote(campaign=till.campaign, merchant=till, lines=lines,
                           catalog_version=till.campaign.catalog_version)
+    if quote_id and quote_id.strip() != quote.quote_id:
+        raise _quote_changed(quote)
     _precheck(till, scan, quote)
-    digest = _body_hash(payment_code, lines)
     try:
         redemption = _reserve(actor=actor, voucher_id=voucher.pk, quote=quote, key=key,
-                              digest=digest)
+                              digest=hashes[0])
     except _Replay as replay:
-        return _replayed(replay.redemption, digest)
+        return _replayed(replay.redemption, hashes)
     faults.crash_point("sale.reserved")
     try:
         result = payments.provider().charge(
@@ -146,7 +172,11 @@ def redeem_voucher(*, actor: Any, payment_code: str, lines: list[dict[str, Any]]
     except Exception:  # the rails did not answer: the outcome is unknown, ask later
         result = payments.PaymentResult("pending", message="支付通道无应答，请稍后查询结果")
     faults.crash_point("sale.charged")
-    return _finish(redemption.pk, result)
+    done = _finish(redemption.pk, result, till.legal_name)
+    # What this sale wrote, for its answer (redemptions.selectors.view_after_sale): the lines
+    # need no read back (issue 15).
+    done.lines_written = redemption.lines_written
+    return done
 
 
 def _by_key(merchant_id: int, key: str) -> Redemption | None:
@@ -172,13 +202,6 @@ def _pool_exhausted(quote: pricing.Quote) -> PoolExhausted:
                          "消费券暂不能使用（按批次资金兑付，先到先得）")
 
 
-# Under the write lock (_reserve): the same facts, read again.
-_LIVE_SQL = (
-    "SELECT 1 FROM redemptions_redemption WHERE consumer_id = %s AND campaign_id = %s "
-    "AND state IN (%s, %s)"
-)
-
-
 def _precheck(till: Till, scan: scanning.Scan, quote: pricing.Quote) -> None:
     """Answer what can be answered from a read, before queueing for the write lock: on a busy
     day most scans against an emptied release are refused here (bench/RESULTS.md). Only a
@@ -194,8 +217,41 @@ def _precheck(till: Till, scan: scanning.Scan, quote: pricing.Quote) -> None:
         raise _pool_exhausted(quote)
 
 
-def _replayed(existing: Redemption, digest: str) -> Redemption:
-    if existing.request_hash != digest:
+def _quote_changed(quote: pricing.Quote) -> QuoteChanged:
+    return QuoteChanged(
+        f"商品或价格与报价不一致（目录或活动规则可能刚刚更新）：新的报价为成交总价 "
+        f"{format_yuan(quote.total_final_fen)} 元，补贴 {format_yuan(quote.subsidy_fen)} 元，"
+        f"顾客应付 {format_yuan(quote.consumer_pays_fen)} 元。请与顾客确认后重新扫付款码",
+        quote=quote)
+
+
+def quote_for(*, actor: Any, lines: list[dict[str, Any]]) -> pricing.Quote:
+    """Goods first (issue 16): the quote of these goods at this till — every line's brand,
+    model, kind, grade, price and what counts, the subsidy and what the customer pays — with no
+    payment code and no voucher touched. Only reads; refused like a sale for a till that may
+    not sell (MERCHANT_NOT_APPROVED, MERCHANT_NOT_TRAINED …) or for goods that do not fit."""
+    till = scanning.till_of(actor)
+    refusal = till_refusal(till)
+    if refusal is not None:
+        raise refusal
+    assert till is not None
+    return pricing.quote(campaign=till.campaign, merchant=till, lines=lines,
+                         catalog_version=till.campaign.catalog_version)
+
+
+def look_up_goods(*, actor: Any, gtin: object) -> pricing.Goods:
+    """A scanned goods barcode, judged for this till's shop (brand, model, kind, grade)."""
+    till = scanning.till_of(actor)
+    refusal = till_refusal(till)
+    if refusal is not None:
+        raise refusal
+    assert till is not None
+    return pricing.look_up(campaign=till.campaign, merchant=till, gtin=gtin,
+                           catalog_version=till.campaign.catalog_version)
+
+
+def _replayed(existing: Redemption, hashes: tuple[str, str]) -> Redemption:
+    if existing.request_hash not in hashes:
         raise IdempotencyMismatch("同一个请求号对应了不同的核销内容：请刷新收银台后重新提交")
     if existing.state == RedemptionState.FAILED:
         raise _refusal(existing)
@@ -208,43 +264,68 @@ def _refusal(redemption: Redemption) -> PaymentError:
     return error(f"{payment_outcome(redemption)}（核销 #{redemption.pk}）")
 
 
-def _finish(redemption_id: int, result: payments.PaymentResult) -> Redemption:
-    redemption = _settle(redemption_id, result)
+def _finish(redemption_id: int, result: payments.PaymentResult,
+            merchant_name: str = "") -> Redemption:
+    redemption = _settle(redemption_id, result, merchant_name)
     faults.crash_point("sale.applied")
     if redemption.state == RedemptionState.FAILED:
         raise _refusal(redemption)
     return redemption
 
 
-def _settle(redemption_id: int, result: payments.PaymentResult) -> Redemption:
+def _settle(redemption_id: int, result: payments.PaymentResult,
+            merchant_name: str = "") -> Redemption:
     """Apply the provider's answer; a success for a sale already failed is paid back."""
-    redemption = _apply_payment(redemption_id=redemption_id, result=result)
+    redemption = _apply_payment(redemption_id=redemption_id, result=result,
+                                merchant_name=merchant_name)
     if result.succeeded and redemption.state == RedemptionState.FAILED:
         settle_payments.send_auto_refund(redemption.pk)
     return redemption
+
+
+def _recheck(again: Any, quote: pricing.Quote, now: datetime) -> None:
+    """Under the voucher's lock: what ``_precheck`` read, read again in one statement
+    (``scanning.recheck``; invariant 5)."""
+    refusal = _voucher_refusal(again.voucher, again.till, now)
+    if refusal is not None:
+        raise refusal
+    if again.live:
+        raise _redeemed_already()
+    # The pool read without locking its accounts: on PostgreSQL another till may take the money
+    # before the ledger locks them, so only a refusal is decided from it; the ledger's locked
+    # read and conditional update decide the grant (invariant 5).
+    if guards.enabled() and again.pool_fen < quote.subsidy_fen:
+        raise _pool_exhausted(quote)  # short: refuse before writing anything
+
+
+def _replay_if_made(merchant_id: int, key: str) -> None:
+    """Before a refusal under the lock: was the sale made by a twin of this request (the same
+    Idempotency-Key, sent again while the first was still on its way)? Then that sale is the
+    answer, not VOUCHER_USED (hostile input second round, F3). Read only on the refusal path, so
+    a sale that goes through costs no extra query."""
+    if key and (existing := _by_key(merchant_id, key)) is not None:
+        raise _Replay(existing)
 
 
 @transaction.atomic(durable=True)
 def _reserve(*, actor: Any, voucher_id: int, quote: pricing.Quote, key: str,
              digest: str) -> Redemption:
     now = clock.now()
-    voucher = voucher_by_id(voucher_id, lock=True)
-    till = scanning.till_of(actor)  # again, inside the lock: suspended a moment ago means suspended
-    refusal = till_refusal(till)
+    # Everything that decides, read again inside the lock in one statement (the voucher's row
+    # locked on PostgreSQL): suspended a moment ago means suspended (issue 15: it was five).
+    again = scanning.recheck(actor, voucher_id)
+    refusal = till_refusal(again.till if again is not None else None)
     if refusal is not None:
         raise refusal
-    assert till is not None and voucher is not None
-    refusal = _voucher_refusal(voucher, till, now)
-    if refusal is not None:
-        raise refusal
-    if sql.fetch_one(_LIVE_SQL, [voucher.consumer_id, voucher.campaign_id, *LIVE_STATES]):
-        raise _redeemed_already()
-    # The pool read without locking its accounts: on PostgreSQL another till may take the money
-    # before the ledger locks them, so only a refusal is decided from it; the ledger's locked
-    # read and conditional update decide the grant (invariant 5).
-    if guards.enabled() and release_pool_fen(voucher.release_id) < quote.subsidy_fen:
-        raise _pool_exhausted(quote)  # short: refuse before writing anything
-    release = sql.load(Release, "id = %s", [voucher.release_id])[0]
+    assert again is not None
+    till, voucher = again.till, again.voucher
+    try:
+        _recheck(again, quote, now)
+    except RedemptionError:
+        _replay_if_made(till.pk, key)
+        raise
+    # The ledger needs the release's id and period only (scopes are named by the id).
+    release = Release(pk=voucher.release_id, period_id=again.period_id)
     campaign = voucher.campaign_id  # the ledger takes ids: no need to load the campaign
     redemption = Redemption(
         campaign_id=campaign, release=release, voucher=voucher, consumer_id=voucher.consumer_id,
@@ -253,26 +334,26 @@ def _reserve(*, actor: Any, voucher_id: int, quote: pricing.Quote, key: str,
         subsidy_fen=quote.subsidy_fen, consumer_pays_fen=quote.consumer_pays_fen,
         payment_key=f"pay-{secrets.token_hex(12)}", idempotency_key=key, request_hash=digest,
         created_at=now)
-    try:
-        with transaction.atomic():
-            sql.insert([redemption])
-    except IntegrityError:
+    # A clash with a unique constraint (a live redemption of this person or voucher, this
+    # till's key) inserts nothing: no savepoint needed to look at why (issue 15).
+    if not sql.insert_unless_taken(redemption):
         if key:
             existing = _by_key(till.pk, key)
             if existing is not None:
-                raise _Replay(existing) from None
-        raise VoucherUsed("该顾客的消费券正在另一台收银机核销或已核销") from None
-    sql.insert([
+                raise _Replay(existing)
+        raise VoucherUsed("该顾客的消费券正在另一台收银机核销或已核销")
+    redemption.lines_written = [
         RedemptionLine(redemption=redemption, position=line.position, kind=line.kind,
                        product=line.product, gtin=line.gtin, description=line.description,
                        quantity=line.quantity, unit_price_fen=line.unit_price_fen,
                        discount_fen=line.discount_fen, final_fen=line.final_fen,
                        eligible=line.eligible)
-        for line in quote.lines])
+        for line in quote.lines]
+    sql.insert(redemption.lines_written)
     try:
         tx = transfer(campaign=campaign, kind=TxKind.RESERVE, source_scope=release_pool(release),
                       dest_scope=reserved(release), amount=quote.subsidy_fen, release=release,
-                      sources=funding_sources(campaign),
+                      sources=funding_sources_memo(campaign),
                       period=release.period_id, dedupe_key=f"reserve:{redemption.pk}",
                       reference=f"redemption:{redemption.pk}",
                       memo=f"核销 #{redemption.pk} 预占补贴")
@@ -286,10 +367,12 @@ def _reserve(*, actor: Any, voucher_id: int, quote: pricing.Quote, key: str,
 
 def _move_by_source(*, campaign: Any, split: dict[str, int], source_scope: Scope,
                     dest_scope: Scope) -> list[tuple[Any, int]]:
-    sources = _sources(campaign)
+    """The posting lines of a split moving between two scopes; both sides' accounts are read
+    and locked together, in one statement (the caller posts with ``locked=True``)."""
+    sources = _sources_for(campaign, split)
     moving = [(sources[sid], amount) for sid, amount in split.items() if amount > 0]
-    takes = accounts_for(campaign=campaign, scope=source_scope, sources=[s for s, _ in moving])
-    gives = accounts_for(campaign=campaign, scope=dest_scope, sources=[s for s, _ in moving])
+    takes, gives = pair_accounts(campaign=campaign, source_scope=source_scope,
+                                 dest_scope=dest_scope, sources=[s for s, _ in moving])
     lines: list[tuple[Any, int]] = []
     for (_, amount), take, give in zip(moving, takes, gives, strict=True):
         lines += [(take, -amount), (give, amount)]
@@ -297,7 +380,8 @@ def _move_by_source(*, campaign: Any, split: dict[str, int], source_scope: Scope
 
 
 @transaction.atomic(durable=True)
-def _apply_payment(*, redemption_id: int, result: payments.PaymentResult) -> Redemption:
+def _apply_payment(*, redemption_id: int, result: payments.PaymentResult,
+                   merchant_name: str = "") -> Redemption:
     rows = sql.load(Redemption, "id = %s", [redemption_id], lock=True)
     if not rows:
         raise RedemptionNotFound("找不到这笔核销记录")
@@ -314,12 +398,15 @@ def _apply_payment(*, redemption_id: int, result: payments.PaymentResult) -> Red
     now = clock.now()
     ref = f"redemption:{redemption.pk}"
     if result.succeeded:
-        release = sql.load(Release, "id = %s", [redemption.release_id])[0]
+        # A release's period never changes: remembered per process (issue 15).
+        release = Release(pk=redemption.release_id,
+                          period_id=release_period_id(redemption.release_id))
         if not mark_used(voucher_id=redemption.voucher_id, now=now):
             raise VoucherUsed("这张消费券已经使用过")  # pragma: no cover - constraint prevents
+        shop = merchant_name or legal_name(redemption.merchant_id)
         post(campaign=campaign, kind=TxKind.REDEEM, release=release, period=release.period_id,
              dedupe_key=f"redeem:{redemption.pk}", reference=ref,
-             memo=f"核销 #{redemption.pk}：补贴计入应付{legal_name(redemption.merchant_id)}",
+             memo=f"核销 #{redemption.pk}：补贴计入应付{shop}", locked=True,
              lines=_move_by_source(campaign=campaign, split=redemption.subsidy_by_source,
                                    source_scope=reserved(release),
                                    dest_scope=payable(redemption.merchant_id)))
@@ -333,7 +420,7 @@ def _apply_payment(*, redemption_id: int, result: payments.PaymentResult) -> Red
     release = lock_one(Release, redemption.release_id, no_key=True)
     post(campaign=campaign, kind=TxKind.RESERVE_RELEASE, release=release,
          period=release.period, dedupe_key=f"unreserve:{redemption.pk}", reference=ref,
-         memo=f"核销 #{redemption.pk} 支付失败，释放预占",
+         memo=f"核销 #{redemption.pk} 支付失败，释放预占", locked=True,
          lines=_move_by_source(campaign=campaign, split=redemption.subsidy_by_source,
                                source_scope=reserved(release),
                                dest_scope=pool_open_for_returns(release)))
@@ -541,3 +628,45 @@ def _wanted_quantities(lines: dict[int, RedemptionLine], items: list[dict[str, A
             raise ReturnTooLarge(f"「{line.description}」最多还能退 "
                                  f"{line.quantity - line.returned_quantity} 件，不能退 {quantity} 件")
     return wanted
+
+
+# --- settlement (called by huiquan.settlement, the layer above) ---------------------------------
+
+
+def mark_settled(*, redemption_ids: list[int], now: datetime) -> list[SettledSale]:
+    """Invariant 6: the sales settle now, each at most once, inside the caller's transaction.
+
+    Locks the rows (primary-key order), sets ``settled_at`` by a conditional update (only where
+    still unsettled and completed) and refuses the whole batch (``ALREADY_SETTLED``, nothing
+    kept) when any was settled meanwhile. Returns what each sale's subsidy comes to now and its
+    funding sources (the till's split, less returns before settlement): read under the same
+    lock, so a return cannot slip in between. With the guards off (race tests) neither the lock
+    nor the condition is there."""
+    ids = sorted(set(redemption_ids))
+    if not ids:
+        return []
+    guarded = guards.enabled()
+    if guarded:
+        locked(Redemption.objects.filter(pk__in=ids).only("pk"), no_key=True)
+    rows = Redemption.objects.filter(pk__in=ids, state=RedemptionState.COMPLETED)
+    if guarded:
+        rows = rows.filter(settled_at__isnull=True)
+    if rows.update(settled_at=now) != len(ids):
+        raise RedemptionError("有核销已经结算过（或不是已完成的核销），本次结算未做任何更改",
+                              code=RedemptionCode.ALREADY_SETTLED, status=409)
+    return net_by_source(ids)
+
+
+def unmark_settled(*, redemption_ids: list[int]) -> None:
+    """A settlement run cancelled before its bank file: its sales are unsettled again, inside
+    the caller's transaction. Refused (nothing kept) when any of them was returned since with a
+    subsidy to claw back — that money is owed by the merchant now, not part of the run."""
+    ids = sorted(set(redemption_ids))
+    if not ids:
+        return
+    locked(Redemption.objects.filter(pk__in=ids).only("pk"), no_key=True)
+    if Redemption.objects.filter(pk__in=ids, settled_at__isnull=False, clawback_fen=0).update(
+            settled_at=None) != len(ids):
+        raise RedemptionError("本批次有核销在结算后发生了退货（已追缴），不能撤销；"
+                              "请审核并拨付，追缴在下次结算中抵扣",
+                              code=RedemptionCode.ALREADY_SETTLED, status=409)

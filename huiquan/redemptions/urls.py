@@ -7,6 +7,7 @@ from huiquan.redemptions import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("till/", views.till, name="till"),
+    path("till/goods", views.till_goods, name="till_goods"),
     path("redemptions/<id:redemption_id>/", views.redemption_detail, name="redemption"),
     path("redemptions/<id:redemption_id>/check/", views.check, name="check"),
     path("redemptions/<id:redemption_id>/return/", views.goods_return, name="return"),

@@ -1,18 +1,19 @@
 """The merchant portal's home with the day's sales, the till (/merchant/till) and a merchant's
 redemptions: receipt, confirmation form, returns.
 
-Plain forms that work without JavaScript: enter the lines, see the quote (eligible price,
-subsidy, what the consumer pays), confirm. The confirm form carries an idempotency key made
-when the quote was shown, so a double click gives one redemption."""
+Plain forms that work without JavaScript: enter the goods, see the quote (eligible price,
+subsidy, what the consumer pays), scan the customer's payment code last, which confirms. The
+confirm form carries an idempotency key made when the quote was shown, so a double click gives
+one redemption."""
 
 from __future__ import annotations
 
 import secrets
-from functools import partial
+from dataclasses import asdict
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -20,64 +21,14 @@ from huiquan.campaigns.selectors import current_campaign
 from huiquan.catalog.selectors import kinds_of
 from huiquan.core import identifiers
 from huiquan.core.errors import DomainError
-from huiquan.core.money import MoneyFormatError, format_yuan, parse_yuan
+from huiquan.core.money import format_yuan
 from huiquan.merchants import checks
 from huiquan.merchants import services as merchant_services
 from huiquan.merchants.forms import StartForm
 from huiquan.merchants.selectors import merchant_of, till_refusal
 from huiquan.merchants.views import merchant_page
-from huiquan.redemptions import pdf, pricing, scanlock, selectors, services
-from huiquan.redemptions.errors import RedemptionCode
-from huiquan.vouchers.selectors import voucher_state
-
-ROWS = 6
-
-
-class LineFormError(DomainError):
-    code = RedemptionCode.PRICE_INVALID
-
-
-def _money(text: str, what: str, row: int, *, allow_zero: bool = False) -> int:
-    text = identifiers.nfkc(text)  # fullwidth ３００ is 300; anything else is the form's error
-    try:
-        return int(parse_yuan(text or ("0" if allow_zero else ""), allow_zero=allow_zero))
-    except MoneyFormatError as exc:
-        raise LineFormError(f"第 {row} 行{what}：{exc}") from exc
-
-
-def parse_lines(post: Any) -> list[dict[str, Any]]:
-    """The till form's rows → the service's line dicts (prices typed in yuan, kept in fen)."""
-    lines = []
-    for i in range(1, ROWS + 1):
-        mode = post.get(f"mode_{i}", "gtin")
-        gtin, kind, desc = (post.get(f"gtin_{i}", "").strip(), post.get(f"kind_{i}", "").strip(),
-                            post.get(f"desc_{i}", "").strip())
-        price = post.get(f"price_{i}", "").strip()
-        if not price and not gtin and not desc and not (mode == "kind" and kind):
-            continue
-        quantity = identifiers.whole_number(
-            identifiers.nfkc(post.get(f"qty_{i}", "1")) or "1",
-            partial(LineFormError, f"第 {i} 行数量必须是正整数"), minimum=1)
-        line: dict[str, Any] = {"quantity": quantity, "description": desc,
-                                "unit_price_fen": _money(price, "单价", i),
-                                "discount_fen": _money(post.get(f"disc_{i}", ""), "优惠", i,
-                                                       allow_zero=True)}
-        if mode == "other":
-            line["other"] = True
-        elif mode == "kind":
-            line["kind_id"] = kind or None  # pricing reads it as a canonical whole number
-        else:
-            line["gtin"] = gtin
-        lines.append(line)
-    return lines
-
-
-def _rows(post: Any) -> list[dict[str, str]]:
-    return [{"n": str(i), "mode": post.get(f"mode_{i}", "gtin" if i == 1 else "kind"),
-             "gtin": post.get(f"gtin_{i}", ""), "kind": post.get(f"kind_{i}", ""),
-             "desc": post.get(f"desc_{i}", ""), "qty": post.get(f"qty_{i}", "1"),
-             "price": post.get(f"price_{i}", ""), "disc": post.get(f"disc_{i}", "")}
-            for i in range(1, ROWS + 1)]
+from huiquan.redemptions import pdf, selectors, services, till_form
+from huiquan.redemptions.errors import QuoteChanged, RedemptionCode
 
 
 @merchant_page
@@ -112,45 +63,77 @@ def _check_rows(merchant: Any) -> list[dict[str, Any]]:
 
 @merchant_page
 def till(request: HttpRequest) -> HttpResponse:
+    """Goods first, code last (issue 16): the goods (each barcode shown with its brand, model,
+    kind and grade at once), then 计算补贴 — the quote, with no payment code and no voucher —
+    then the customer's code, scanned last, confirms the sale in the same request."""
     merchant = merchant_of(request.user)
     refusal = till_refusal(merchant)
     if refusal is not None or merchant is None:
         return render(request, "merchants/till_locked.html",
                       {"merchant": merchant, "refusal": refusal}, status=403)
     post = request.POST if request.method == "POST" else {}
+    step = post.get("step", "")
+    kinds = kinds_of(merchant.campaign, active_only=True)
+    types = till_form.row_types(kinds, merchant.categories)
+    rows = till_form.rows_of(post, types[0].value, add=step == "add")
     context: dict[str, Any] = {
-        "merchant": merchant, "campaign": merchant.campaign, "rows": _rows(post),
-        "kinds": [k for k in kinds_of(merchant.campaign, active_only=True)
-                  if k.category_code in merchant.categories and not k.requires_gtin],
-        "payment_code": post.get("payment_code", "").strip(), "error": None, "quote": None,
+        "merchant": merchant, "campaign": merchant.campaign, "rows": rows, "types": types,
+        "kinds": [k for k in kinds if k.category_code in merchant.categories
+                  and not k.requires_gtin],
+        "error": None, "quote": None, "idempotency_key": secrets.token_urlsafe(16),
     }
-    step = post.get("step")
-    if step in {"quote", "confirm"}:
+    try:
+        if step in {"quote", "confirm"}:
+            lines = till_form.parse_lines(post)
+            if step == "confirm":
+                return _confirm(request, post, lines, context)
+            context["quote"] = services.quote_for(actor=request.user, lines=lines)
+    except DomainError as exc:
+        context["error"] = exc
+    return _till_page(request, context)
+
+
+def _confirm(request: HttpRequest, post: Any, lines: list[dict[str, Any]],
+             context: dict[str, Any]) -> HttpResponse:
+    try:
+        redemption = services.redeem_voucher(
+            actor=request.user, payment_code=post.get("payment_code", ""), lines=lines,
+            idempotency_key=post.get("idempotency_key"), quote_id=post.get("quote_id"))
+    except QuoteChanged as exc:  # the new quote is shown; the code is scanned again
+        context["error"], context["quote"] = exc, exc.quote
+        return _till_page(request, context)
+    except DomainError as exc:  # the quote stays on screen: scan the code again
+        context["error"] = exc
         try:
-            lines = parse_lines(post)
-            code = context["payment_code"]
-            if step == "quote":
-                voucher = scanlock.voucher_for_quote(
-                    actor=request.user, merchant_id=merchant.pk,
-                    merchant_name=merchant.legal_name, payment_code=code)
-                context["quote"] = pricing.quote(campaign=merchant.campaign, merchant=merchant,
-                                                 lines=lines)
-                context["voucher"], context["voucher_state"] = voucher, voucher_state(voucher)
-                context["consumer"] = voucher.consumer
-                context["idempotency_key"] = secrets.token_urlsafe(16)
-            else:
-                redemption = services.redeem_voucher(
-                    actor=request.user, payment_code=code, lines=lines,
-                    idempotency_key=post.get("idempotency_key"))
-                if redemption.state == "pending":
-                    messages.warning(request, "支付结果尚未返回：请稍后在本页点「查询支付结果」")
-                else:
-                    messages.success(request, "核销成功")
-                return redirect("merchant:redemption", redemption_id=redemption.pk)
-        except DomainError as exc:
-            context["error"] = exc
+            context["quote"] = services.quote_for(actor=request.user, lines=lines)
+        except DomainError:
+            context["quote"] = None
+        return _till_page(request, context)
+    if redemption.state == "pending":
+        messages.warning(request, "支付结果尚未返回：请稍后在本页点「查询支付结果」")
+    else:
+        messages.success(request, "核销成功")
+    return redirect("merchant:redemption", redemption_id=redemption.pk)
+
+
+def _till_page(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
+    if context["quote"] is None:  # editing: every scanned barcode shown with what it is
+        for row in context["rows"]:
+            if row.is_gtin and row.gtin.strip():
+                row.goods = services.look_up_goods(actor=request.user, gtin=row.gtin)
     return render(request, "merchants/till.html", context,
                   status=422 if context["error"] else 200)
+
+
+@merchant_page
+def till_goods(request: HttpRequest) -> JsonResponse:
+    """The till's look-up as a scanned barcode is entered (its script asks; the page without
+    JavaScript shows the same on its next round trip)."""
+    if till_refusal(merchant_of(request.user)) is not None:
+        return JsonResponse({"found": False, "eligible": False,
+                             "message": "收银台不可用"}, status=403)
+    goods = services.look_up_goods(actor=request.user, gtin=request.GET.get("gtin", "")[:40])
+    return JsonResponse(asdict(goods))
 
 
 @merchant_page

@@ -66,11 +66,14 @@ def _goods(campaign: Campaign) -> list[dict[str, Any]]:
 
 
 def _voucher_context(voucher: Voucher) -> dict[str, Any]:
-    code = paycode.current_code(voucher)
     sale = sales.sale_state_of_voucher(voucher.pk)
+    sale_state = sale[1] if sale else ""
+    if sale_state == "pending":  # a till reserved it, the payment is in flight: 使用中, no code (F9)
+        return {"voucher": voucher, "in_use": True, "sale_state": sale_state}
+    code = paycode.current_code(voucher)
     return {"voucher": voucher, "code": paycode.display(code), "qr": codes.qr_svg(code),
             "barcode": codes.code128_svg(code), "seconds_left": paycode.seconds_left(),
-            "sale_state": sale[1] if sale else ""}
+            "sale_state": sale_state}
 
 
 def _resident_context(campaign: Campaign, consumer: Consumer,
@@ -148,6 +151,9 @@ def paycode_json(request: HttpRequest) -> HttpResponse:
     if voucher is None:
         return JsonResponse({"code": VoucherCode.NO_VOUCHER, "message": VoucherCode.NO_VOUCHER.message},
                             status=404)
+    if voucher.pk in sales.vouchers_in_sale([voucher.pk]):
+        in_use = VoucherCode.VOUCHER_IN_USE
+        return JsonResponse({"code": in_use, "message": in_use.message}, status=in_use.status)
     code = paycode.current_code(voucher)
     return JsonResponse({"payment_code": code, "display": paycode.display(code),
                          "svg": codes.qr_svg(code), "barcode": codes.code128_svg(code),
@@ -170,8 +176,10 @@ def voucher_json(request: HttpRequest) -> HttpResponse:
     if voucher is None:
         return JsonResponse({"code": "NOT_FOUND", "message": "没有这张券"}, status=404)
     sale = sales.sale_state_of_voucher(voucher.pk)
-    return JsonResponse({"state": selectors.voucher_state(voucher),
-                         "sale_state": sale[1] if sale else ""})
+    sale_state = sale[1] if sale else ""
+    return JsonResponse({"state": selectors.voucher_state(voucher,
+                                                          sale_pending=sale_state == "pending"),
+                         "sale_state": sale_state})
 
 
 @require_GET

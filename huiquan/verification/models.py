@@ -37,6 +37,18 @@ class DocumentKind(models.TextChoices):
     CONFIRMATION = "confirmation", "签字确认书"
 
 
+# What each kind accepts (checked by content, huiquan/verification/files.py) and how many files.
+KIND_FORMATS: dict[str, frozenset[str]] = {
+    DocumentKind.ID_CARD: frozenset({"image"}),
+    DocumentKind.INVOICE: frozenset({"image", "pdf", "ofd"}),
+    DocumentKind.PAYMENT_PROOF: frozenset({"image", "pdf"}),
+    DocumentKind.GOODS_PHOTO: frozenset({"image"}),
+    DocumentKind.ENERGY_LABEL: frozenset({"image"}),
+    DocumentKind.CONFIRMATION: frozenset({"image", "pdf"}),
+}
+KIND_MAX_FILES: dict[str, int] = {DocumentKind.GOODS_PHOTO: 6, DocumentKind.ID_CARD: 2}
+
+
 class Submission(models.Model):
     redemption = models.OneToOneField("redemptions.Redemption", on_delete=models.PROTECT,
                                       related_name="submission")
@@ -89,6 +101,7 @@ class Document(models.Model):
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64, db_index=True)
     phash = models.CharField(max_length=32, blank=True, db_index=True)  # images: perceptual hash
+    original_name = models.CharField("原文件名", max_length=128, blank=True)  # shown, never used
     uploaded_at = models.DateTimeField()
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")

@@ -19,6 +19,7 @@ class VoucherCode(ErrorCode):
     RELEASE_NOT_FOUND = "RELEASE_NOT_FOUND", 404, "没有这个发放批次（或不属于当前活动）"
     RELEASE_NOT_OPEN = "RELEASE_NOT_OPEN", 409, "本批次没有发放"
     SOLD_OUT = "SOLD_OUT", 409, "本批次的券已经抢完了，下周五 10:00 再来"
+    VOUCHER_IN_USE = "VOUCHER_IN_USE", 409, "这张券正在使用中：商户已扫码，正在确认付款，请稍候"
 
 
 class ClaimRefused(DomainError):

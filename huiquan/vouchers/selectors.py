@@ -28,14 +28,21 @@ def voucher_by_handle(handle: int) -> Voucher | None:
     return found[0] if found else None
 
 
-def voucher_state(voucher: Voucher, now: datetime | None = None) -> str:
+def voucher_state(voucher: Voucher, now: datetime | None = None, *,
+                  sale_pending: bool = False) -> str:
+    """used, in_use, valid or expired. ``sale_pending``: a till has reserved this voucher and
+    the payment is in flight (redemptions knows; the caller asks it): the voucher is "in_use"
+    (使用中), not offered again until the sale completes or fails (hostile input second round,
+    F9). A sale begun before the voucher expired keeps it in use until it is decided."""
     now = now or clock.now()
     if voucher.used_at is not None:
         return "used"
+    if sale_pending:
+        return "in_use"
     return "valid" if now < voucher.valid_until else "expired"
 
 
-VOUCHER_LABELS = {"used": "已使用", "valid": "可使用", "expired": "已过期"}
+VOUCHER_LABELS = {"used": "已使用", "in_use": "使用中", "valid": "可使用", "expired": "已过期"}
 
 
 def vouchers_of(consumer: Any) -> list[Voucher]:

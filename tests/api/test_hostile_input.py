@@ -112,12 +112,31 @@ def test_a_body_over_the_limit_is_body_too_large(client, campaign):  # type: ign
     ("get", "/api/v2/campaigns/current", 404, "NOT_FOUND"),
     ("get", "/api/", 404, "NOT_FOUND"),
     ("delete", "/api/v1/auth/otp", 405, "METHOD_NOT_ALLOWED"),
+    ("put", "/api/v1/no-such-thing", 404, "NOT_FOUND"),
+    ("delete", "/api/v1/no-such-thing", 404, "NOT_FOUND"),
+    ("post", "/api/openapi.json", 404, "NOT_FOUND"),
+    ("post", "/api/v1/openapi.json", 405, "METHOD_NOT_ALLOWED"),
+    ("put", "/api/v1/openapi.json", 405, "METHOD_NOT_ALLOWED"),
+    ("delete", "/api/v1/openapi.json", 405, "METHOD_NOT_ALLOWED"),
+    ("post", "/api/docs", 405, "METHOD_NOT_ALLOWED"),
+    ("delete", "/api/docs", 405, "METHOD_NOT_ALLOWED"),
+    ("post", "/api/v1/docs", 405, "METHOD_NOT_ALLOWED"),
+    ("put", "/api/v1/docs", 405, "METHOD_NOT_ALLOWED"),
+    ("patch", "/api/v1/campaigns/current", 405, "METHOD_NOT_ALLOWED"),
     ("get", "/api/v1/merchant/redemptions", 405, "METHOD_NOT_ALLOWED"),
 ])
 def test_unknown_routes_and_methods_under_api_answer_json(client, campaign, method, path, status,  # type: ignore[no-untyped-def]
                                                           code):
     response = getattr(client, method)(path)
     assert response.status_code == status and _json(response)["code"] == code
+    if status == 405:
+        assert response.has_header("Allow")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/openapi.json", "/api/v1/docs"])
+def test_the_api_documents_are_still_served_to_get(client, campaign, path):  # type: ignore[no-untyped-def]
+    assert client.get(path).status_code == 200
+    assert client.get("/api/docs")["Location"] == "/api/v1/docs"
 
 
 def test_a_method_not_allowed_still_says_which_are(client, campaign):  # type: ignore[no-untyped-def]

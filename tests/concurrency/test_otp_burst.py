@@ -47,12 +47,11 @@ def test_sixteen_parallel_guesses_get_at_most_five_tries(monkeypatch):  # type: 
     assert len(compared) <= services.OTP_MAX_WRONG
     assert all(isinstance(r, AuthError) for r in results), results
     codes = sorted(r.code for r in results)  # type: ignore[union-attr]
-    assert codes.count("OTP_INVALID") == services.OTP_MAX_WRONG - 1
-    assert codes.count("OTP_LOCKED") == BURST - services.OTP_MAX_WRONG + 1
+    assert codes == ["OTP_INVALID"] * BURST  # one answer, whatever the count (F5)
     assert OtpCode.objects.get(phone=PHONE).failed_attempts == services.OTP_MAX_WRONG
     with pytest.raises(AuthError) as refused:  # even the right code now
         services.verify_otp(phone=PHONE, code=code)
-    assert refused.value.code == "OTP_LOCKED"
+    assert refused.value.code == "OTP_INVALID"
 
 
 def test_with_the_guards_off_every_guess_is_checked(monkeypatch, settings):  # type: ignore[no-untyped-def]

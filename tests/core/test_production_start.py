@@ -75,12 +75,25 @@ def test_the_demo_needs_nothing(settings):
     ("HUIQUAN_ID_HASH_KEY", "", "HUIQUAN_ID_HASH_KEY"),
     ("DEBUG", True, "HUIQUAN_DEBUG"),
     ("ALLOWED_HOSTS", [], "HUIQUAN_ALLOWED_HOSTS"),
+    ("ALLOWED_HOSTS", ["*"], "HUIQUAN_ALLOWED_HOSTS"),
+    ("ALLOWED_HOSTS", ["xq.example.gov.cn", "*"], "HUIQUAN_ALLOWED_HOSTS"),
+    ("SECRET_KEY", "changeme", "HUIQUAN_SECRET_KEY"),
+    ("SECRET_KEY", "x" * 80, "HUIQUAN_SECRET_KEY"),
+    ("SECRET_KEY", "django-insecure-" + "k3J9vQ2mX8pL5nR7tY1wZ4bC6dF0gH" * 2, "HUIQUAN_SECRET_KEY"),
+    ("SECRET_KEY", "k3J9vQ2mX8pL5nR7tY1wZ4bC6dF0gH", "HUIQUAN_SECRET_KEY"),  # too short
+    ("HUIQUAN_SETTING_ERRORS", ["HUIQUAN_TRUSTED_PROXIES='x' 不是 IP 地址或 CIDR 网段"],
+     "HUIQUAN_TRUSTED_PROXIES"),
     ("HUIQUAN_MODE", "prod", "HUIQUAN_MODE"),
 ])
 def test_each_unsafe_setting_is_one_line_naming_it(production, setting, value, named):
     setattr(production, setting, value)
     found = problems(production)
     assert len(found) == 1 and named in found[0] and "\n" not in found[0], found
+
+
+def test_a_strong_secret_key_passes(production):
+    production.SECRET_KEY = "Xq7-" + "k3J9vQ2mX8pL5nR7tY1wZ4bC6dF0gH" * 2
+    assert problems(production) == []
 
 
 def test_a_demo_clock_is_refused_in_production(production, monkeypatch):
@@ -117,6 +130,27 @@ def test_production_refuses_to_start_with_one_line_per_setting(tmp_path, entry):
     for name in NAMED:
         assert len({line for line in ours if line.startswith(f"错误：{name}")}) == 1, (name, ours)
     assert not (tmp_path / "var" / "huiquan.db").exists()  # refused before migrating anything
+
+
+@pytest.mark.parametrize("mode", ["demo", "production"])
+def test_a_bad_trusted_proxy_entry_is_one_line_not_a_traceback(tmp_path, mode):
+    """Hostile input second round, F6 (and F7: a weak key and ``*`` hosts, named each)."""
+    variables = {"HUIQUAN_MODE": mode, "HUIQUAN_TRUSTED_PROXIES": "127.0.0.1,proxy.local"}
+    if mode == "production":
+        variables.update(HUIQUAN_SECRET_KEY="changeme", HUIQUAN_ALLOWED_HOSTS="*",
+                         HUIQUAN_ID_KEYS=FERNET_KEY, HUIQUAN_ID_HASH_KEY="hash-key", **STAND_INS)
+    done = subprocess.run([sys.executable, "-c", "import huiquan.wsgi"],
+                          env=clean_env(tmp_path, **variables), capture_output=True, text=True,
+                          timeout=120, cwd=ROOT)
+    assert done.returncode == EXIT_REFUSED, done.stderr
+    assert "Traceback" not in done.stderr
+    ours = sorted(line.split("=")[0].split(" ")[0] for line in done.stderr.splitlines()
+                  if line.startswith("错误："))
+    expected = ["错误：HUIQUAN_TRUSTED_PROXIES"]
+    if mode == "production":
+        expected = ["错误：HUIQUAN_ALLOWED_HOSTS", "错误：HUIQUAN_SECRET_KEY", *expected]
+    assert ours == expected, done.stderr
+    assert "proxy.local" in done.stderr
 
 
 # --- the table of settings against the code -----------------------------------------------------

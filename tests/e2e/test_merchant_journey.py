@@ -70,18 +70,19 @@ def test_merchant_applies_is_approved_redeems_and_takes_a_return(browser, live_s
         merchant_services.record_training(merchant=merchant, actor=reviewer, trainee_name="李店长",
                                           mode="online")
 
-        page.goto(f"{base}/merchant/till/")
-        page.fill("#payment_code", paycode.current_code(voucher))
+        page.goto(f"{base}/merchant/till/")  # goods first, the payment code last (issue 16)
         page.fill("input[name=gtin_1]", AIRCON_GTIN)
         page.fill("input[name=price_1]", "4999")
         page.fill("input[name=disc_1]", "300")
-        page.select_option("select[name=mode_2]", "kind")
-        page.select_option("select[name=kind_2]", label="家居类·坐卧类家具（床、沙发）")
+        page.click("#add-row")
+        page.select_option("select[name=mode_2]", "kind:furniture")
+        page.select_option("select[name=kind_2]", label="坐卧类家具（床、沙发）")
         page.fill("input[name=desc_2]", "三人布艺沙发")
         page.fill("input[name=price_2]", "3200")
         page.click("#compute")
         assert "789.90" in page.inner_text("#subsidy")  # (4,699 + 3,200) × 10 %
         assert "7,109.10" in page.inner_text("#pays")
+        page.fill("#payment_code", paycode.current_code(voucher))
         page.click("#confirm")
         page.wait_for_selector("#receipt")
         assert "已核销" in page.inner_text("#state")

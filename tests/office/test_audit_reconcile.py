@@ -39,7 +39,7 @@ def test_bad_audit_filters_are_explained_not_crashed(client, campaign, bureau):
                                              "page": "x"})
     assert response.status_code == 200
     html = response.content.decode()
-    assert "输入一个有效的日期" in html and "选择一个有效的选项" in html
+    assert "请输入有效的日期" in html and "选择一个有效的选项" in html
     response = client.get("/office/audit/", {"day_from": "2024-06-20", "day_to": "2024-06-01"})
     assert "结束日期不能早于开始日期" in response.content.decode()
 

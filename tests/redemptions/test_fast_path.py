@@ -15,7 +15,6 @@ from huiquan.campaigns.selectors import release_balance
 from huiquan.ledger.models import LedgerTransaction
 from huiquan.merchants.services import suspend_merchant
 from huiquan.redemptions import scan as scanning
-from huiquan.redemptions import services
 from huiquan.redemptions.models import Redemption, RedemptionLine
 from huiquan.redemptions.services import redeem_voucher
 from tests.concurrency.conftest import unguarded  # noqa: F401 - the protection-off switch
@@ -58,7 +57,9 @@ def _stale_money(open_release, stale_scan, monkeypatch):  # type: ignore[no-unty
 
     book_redemptions(open_release, 300_000_00 - 50_000)
     stale_scan(pool_fen=10**12)
-    monkeypatch.setattr(services, "release_pool_fen", lambda release_id: 10**12)
+    real = scanning.recheck
+    monkeypatch.setattr(scanning, "recheck", lambda *args: dataclasses.replace(
+        real(*args), pool_fen=10**12))
 
 
 def test_a_stale_read_of_money_does_not_grant_a_subsidy(shop, holder, open_release,  # type: ignore[no-untyped-def]

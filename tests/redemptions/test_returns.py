@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
 
 from huiquan.campaigns.selectors import release_balance
 from huiquan.core.errors import DomainError
-from huiquan.ledger.models import Account, AccountKind, TxKind
-from huiquan.ledger.services import post
+from huiquan.ledger.models import Account, AccountKind
 from huiquan.reconcile import reconcile
-from huiquan.redemptions.services import paid_out, payable, redeem_voucher, return_goods
+from huiquan.redemptions.services import payable, redeem_voucher, return_goods
 from huiquan.vouchers.selectors import voucher_state
 from tests.merchant_fixtures import aircon, code_of, sofa_line
 
@@ -98,21 +96,14 @@ def test_same_return_key_with_another_request_is_an_idempotency_mismatch(sale): 
     assert again.pk == first.pk and sale.returns.count() == 1
 
 
-def test_return_after_settlement_books_a_clawback_receivable(sale, campaign):  # type: ignore[no-untyped-def]
-    # What the settlement issue's payout will do: pay the merchant, then mark the sale settled.
-    with transaction.atomic():
-        lines = []
-        for acc in Account.objects.filter(kind=AccountKind.MERCHANT_PAYABLE,
-                                          party=f"m{sale.merchant_id}", balance_fen__gt=0):
-            dest = Account.objects.get_or_create(
-                campaign=campaign, code=paid_out(sale.merchant_id).code_for(acc.source),
-                defaults={"kind": AccountKind.PAID_OUT, "source": acc.source,
-                          "party": f"m{sale.merchant_id}"})[0]
-            lines += [(acc, -acc.balance_fen), (dest, acc.balance_fen)]
-        post(campaign=campaign, kind=TxKind.PAYOUT, lines=lines, memo="test payout")
-    from huiquan.core import clock
+def test_return_after_settlement_books_a_clawback_receivable(  # type: ignore[no-untyped-def]
+        sale, campaign, reviewer, finance, finance2):
+    # The sale is approved and paid by a real settlement run (huiquan.settlement).
+    from tests.settlement.support import settle_fully
+    from tests.verification.factories import approved_submission
 
-    type(sale).objects.filter(pk=sale.pk).update(settled_at=clock.now())
+    approved_submission(sale, reviewer)
+    settle_fully(campaign, finance, finance2)
     g = return_goods(actor=sale.shop.till_user, redemption_id=sale.pk, items=None, reason="退货")
     assert not g.before_settlement and g.subsidy_back_fen == 80_000
     receivable = sum(a.balance_fen for a in Account.objects.filter(

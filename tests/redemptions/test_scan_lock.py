@@ -94,11 +94,12 @@ def test_a_good_scan_still_costs_one_read(shop, holder):  # type: ignore[no-unty
     assert seen.voucher == person.voucher and not seen.locked
 
 
-def test_the_till_page_preview_counts_failures_and_obeys_the_lock(shop, holder, client):  # type: ignore[no-untyped-def]
-    """The page's quote step shows the holder's masked name: it must not be a free oracle."""
+def test_the_till_page_confirm_counts_failures_and_obeys_the_lock(shop, holder, client):  # type: ignore[no-untyped-def]
+    """The page reads a code only at confirm (goods first, issue 16); it must not be a free
+    oracle: every wrong code counts, and the lock refuses even the right one."""
     client.force_login(shop.till_user)
     person = holder()
-    form = {"step": "quote", "mode_1": "gtin", "gtin_1": "6900000000014", "qty_1": "1",
+    form = {"step": "confirm", "mode_1": "gtin", "gtin_1": "6900000000014", "qty_1": "1",
             "price_1": "5000"}
     for i in range(10):
         response = client.post("/merchant/till/", {**form, "payment_code": _wrong(i)})

@@ -163,17 +163,29 @@
     }, 1000);
     $("paycode-refresh").addEventListener("click", refresh);
 
-    var saleStatus = $("sale-status");
     var watch = function () {
       if (!visible()) { window.setTimeout(watch, 3000); return; }
       getJSON("/m/voucher.json?id=" + pay.dataset.voucher).then(function (st) {
+        // "in_use": a till scanned the code and the payment is in flight (the page says 使用中)
         if (st.state !== "valid" || (st.sale_state === "completed")) { window.location.reload(); return; }
-        if (st.sale_state === "pending") { saleStatus.textContent = "商户已扫码，正在确认付款…"; }
-        else if (st.sale_state !== pay.dataset.saleState) { window.location.reload(); return; }
+        if (st.sale_state !== pay.dataset.saleState) { window.location.reload(); return; }
         window.setTimeout(watch, 3000);
       }).catch(function () { window.setTimeout(watch, 10000); });
     };
     window.setTimeout(watch, 3000);
+  }
+
+  // --- a voucher in use (a till scanned it, the payment is in flight): wait for the outcome --
+  var wait = $("paycode-wait");
+  if (wait) {
+    var waitFor = function () {
+      if (!visible()) { window.setTimeout(waitFor, 3000); return; }
+      getJSON("/m/voucher.json?id=" + wait.dataset.voucher).then(function (st) {
+        if (st.state !== "in_use") { window.location.reload(); return; }
+        window.setTimeout(waitFor, 3000);
+      }).catch(function () { window.setTimeout(waitFor, 10000); });
+    };
+    window.setTimeout(waitFor, 3000);
   }
 
   // --- shops: distance from a fresh fix, nearest first ------------------------------------
