@@ -194,7 +194,7 @@ def add_entry(*, actor: Any, campaign: Any, case_id: int, text: str,
     entry = CaseEntry(case=case, text=_text(text, required="请填写记录内容"),
                       written_at=clock.now(), author=actor)
     if upload is not None:
-        checked = files.check_image(upload)
+        checked = files.check_evidence(upload)
         entry.file.save(checked.content.name or "evidence", checked.content, save=False)
         entry.content_type, entry.size, entry.sha256 = (checked.content_type, checked.size,
                                                         checked.sha256)
