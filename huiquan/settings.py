@@ -291,6 +291,18 @@ STORAGES = {
                   "OPTIONS": {"location": str(DOCUMENTS_DIR),
                               "base_url": "/documents-not-public/"}},
 }
+# In deployment the claim documents may live in S3-compatible object storage (MinIO, Aliyun OSS,
+# Tencent COS...) through django-storages: private objects, never overwritten, read back only by
+# the same views (docs/deploy.md). Without a bucket they stay on the local disk above.
+if _bucket := os.environ.get("HUIQUAN_DOCUMENTS_S3_BUCKET"):
+    STORAGES["documents"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": _bucket,
+        "endpoint_url": os.environ.get("HUIQUAN_DOCUMENTS_S3_ENDPOINT") or None,
+        "region_name": os.environ.get("HUIQUAN_DOCUMENTS_S3_REGION") or None,
+        "access_key": os.environ.get("HUIQUAN_DOCUMENTS_S3_ACCESS_KEY") or None,
+        "secret_key": os.environ.get("HUIQUAN_DOCUMENTS_S3_SECRET_KEY") or None,
+        "location": "documents", "default_acl": "private", "querystring_auth": True,
+        "file_overwrite": False}}
 if os.environ.get("HUIQUAN_TESTING") == "1" or _TESTING:
     STORAGES["staticfiles"] = {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -8,6 +8,7 @@ Evidence is stored as data a page can show without knowing the kind: a rule sent
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -21,6 +22,7 @@ from huiquan.core.money import format_yuan
 from huiquan.integrity.models import Severity, SignalKind
 from huiquan.redemptions import integrity_reads as sales
 from huiquan.verification import integrity_reads as documents
+from huiquan.verification.models import DocumentKind
 
 SAME_PERSON_MIN_MERCHANTS = 2  # one person may redeem once per campaign (R-USE-3): 2 shops is already odd
 BAND_PERCENT = 5  # "just under": within 5 % below the price where the cap starts
@@ -56,6 +58,25 @@ def _yuan(fen: int) -> str:
     return f"{format_yuan(fen)} 元"
 
 
+SHOP_CELL = re.compile(r"^商户 #(\d+)$")
+
+
+def _shop(merchant_id: int) -> str:
+    """A shop in an evidence table; ``with_shop_names`` puts its name there before storing."""
+    return f"商户 #{merchant_id}"
+
+
+def with_shop_names(findings: list[Finding], names: dict[int, str]) -> list[Finding]:
+    """Name the shops in the evidence tables (one read of the names for the whole scan)."""
+    for finding in findings:
+        for row in finding.evidence.get("rows", []):
+            for i, cell in enumerate(row):
+                match = SHOP_CELL.match(cell)
+                if match and int(match.group(1)) in names:
+                    row[i] = names[int(match.group(1))]
+    return findings
+
+
 def _severity(count: int, medium: int, high: int) -> tuple[str, int]:
     """Severity and a 0–100 score from how far a count is past its thresholds."""
     if count >= high:
@@ -75,7 +96,7 @@ def _evidence(rule: str, facts: list[tuple[str, str]], columns: list[str],
 
 
 def _sale_row(s: sales.Sale) -> list[str]:
-    return [f"#{s.id}", _when(s.created_at), f"商户 #{s.merchant_id}",
+    return [f"#{s.id}", _when(s.created_at), _shop(s.merchant_id),
             _yuan(s.eligible_final_fen), _yuan(s.subsidy_fen)]
 
 
@@ -121,7 +142,7 @@ def same_person(campaign: Any) -> list[Finding]:
                           [("手机号", masked), ("商户数", str(len(shops))),
                            ("报备份数", str(len(typed_rows)))],
                           ["报备", "核销", "商户", "提交时间"],
-                          [[f"#{t.submission_id}", f"#{t.redemption_id}", f"商户 #{t.merchant_id}",
+                          [[f"#{t.submission_id}", f"#{t.redemption_id}", _shop(t.merchant_id),
                             _when(t.submitted_at)] for t in typed_rows],
                           sale_ids=[t.redemption_id for t in typed_rows], merchants=shops,
                           phone_masked=masked)))
@@ -204,6 +225,10 @@ def _phash_groups(rows: list[documents.DocumentHash]) -> list[list[documents.Doc
     return list(groups.values())
 
 
+def _document_kind(kind: str) -> str:
+    return DocumentKind(kind).label if kind in DocumentKind.values else kind
+
+
 def photo_reuse(campaign: Any) -> list[Finding]:
     """(c) The same file (sha256) or a near-identical photo (perceptual hash) in the documents
     of more than one submission."""
@@ -236,8 +261,8 @@ def photo_reuse(campaign: Any) -> list[Finding]:
                           [("比对方式", what), ("报备份数", str(len({d.submission_id for d in group}))),
                            ("商户数", str(len(shops)))],
                           ["文件", "类型", "报备", "核销", "商户", "上传时间", "哈希"],
-                          [[f"#{d.id}", d.kind, f"#{d.submission_id}", f"#{d.redemption_id}",
-                            f"商户 #{d.merchant_id}", _when(d.uploaded_at),
+                          [[f"#{d.id}", _document_kind(d.kind), f"#{d.submission_id}", f"#{d.redemption_id}",
+                            _shop(d.merchant_id), _when(d.uploaded_at),
                             (d.sha256 if how == "sha" else d.phash)[:16]] for d in group],
                           sale_ids=[d.redemption_id for d in group],
                           document_ids=[d.id for d in group], merchants=shops, match=how)))
@@ -329,7 +354,7 @@ def returns_after_settlement(campaign: Any) -> list[Finding]:
 
 
 def _price_row(s: sales.GtinSale) -> list[str]:
-    return [f"#{s.redemption_id}", _when(s.sold_at), f"商户 #{s.merchant_id}",
+    return [f"#{s.redemption_id}", _when(s.sold_at), _shop(s.merchant_id),
             _yuan(s.unit_price_fen), _yuan(s.unit_final_fen)]
 
 

@@ -13,7 +13,7 @@ class IntegrityCode(ErrorCode):
     SIGNAL_NOT_FOUND = "SIGNAL_NOT_FOUND", 404, "没有这个诚信信号"
     DECISION_INVALID = "DECISION_INVALID", 422, "处理决定只能是警告、暂停、取消资格或移送有关部门"
     DECISION_NOT_POSSIBLE = "DECISION_NOT_POSSIBLE", 409, "商户当前状态不能作此处理"
-    EVIDENCE_INVALID = "EVIDENCE_INVALID", 422, "证据文件只接受 JPG、PNG 图片"
+    EVIDENCE_INVALID = "EVIDENCE_INVALID", 422, "证据文件只接受图片或 PDF（按内容识别）"
     EVIDENCE_TOO_LARGE = "EVIDENCE_TOO_LARGE", 413, "证据文件不能超过 10 MB"
     TEXT_REQUIRED = "TEXT_REQUIRED", 422, "请填写内容"
 

@@ -72,6 +72,8 @@ def scan(*, campaign: Any, actor: Any = None) -> ScanReport:
         except Exception as exc:  # one detector's bug must not hide the others' signals
             log.exception("integrity detector %s failed", name)
             report.failed.append(f"{name} 失败：{exc}")
+    if findings:
+        detectors.with_shop_names(findings, merchant_selectors.legal_names(campaign.pk))
     _store(campaign=campaign, findings=findings, report=report, actor=actor)
     return report
 
@@ -192,7 +194,7 @@ def add_entry(*, actor: Any, campaign: Any, case_id: int, text: str,
     entry = CaseEntry(case=case, text=_text(text, required="请填写记录内容"),
                       written_at=clock.now(), author=actor)
     if upload is not None:
-        checked = files.check_image(upload)
+        checked = files.check_evidence(upload)
         entry.file.save(checked.content.name or "evidence", checked.content, save=False)
         entry.content_type, entry.size, entry.sha256 = (checked.content_type, checked.size,
                                                         checked.sha256)

@@ -176,3 +176,8 @@ def open_cases() -> list[IntegrityCase]:
 def merchant_in_campaign(campaign_id: int, merchant_id: int) -> Merchant | None:
     """One merchant of a campaign, or None (a forged or foreign id)."""
     return Merchant.objects.filter(pk=merchant_id, campaign_id=campaign_id).first()
+
+
+def legal_names(campaign_id: int) -> dict[int, str]:
+    """Every merchant's legal name of a campaign, in one query (the integrity evidence)."""
+    return dict(Merchant.objects.filter(campaign_id=campaign_id).values_list("pk", "legal_name"))

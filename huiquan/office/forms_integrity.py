@@ -53,9 +53,11 @@ class EntryForm(PlainLabels, forms.Form):
     text = forms.CharField(label="记录内容", max_length=2000, required=False,
                            widget=forms.Textarea(attrs={"rows": 3}),
                            help_text="调查经过、约谈、现场核查情况")
-    file = forms.FileField(label="证据图片（可不填）", required=False,
-                           help_text="JPG 或 PNG，最大 10 MB；按内容检查，去除拍摄信息后保存",
-                           widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"}))
+    file = forms.FileField(label="证据文件（可不填）", required=False,
+                           help_text="照片（JPG、PNG、WebP）或 PDF，最大 10 MB；按内容检查，"
+                                     "照片去除拍摄信息后保存",
+                           widget=forms.ClearableFileInput(
+                               attrs={"accept": "image/jpeg,image/png,image/webp,application/pdf"}))
 
     def clean_file(self) -> bytes | None:
         upload = self.cleaned_data.get("file")

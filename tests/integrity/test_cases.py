@@ -39,6 +39,12 @@ def png(width: int = 300, height: int = 200) -> bytes:
     return out.getvalue()
 
 
+def pdf(*, script: bool = False) -> bytes:
+    from tests.verification.factories import plain_pdf
+
+    return plain_pdf("/OpenAction << /S /JavaScript /JS (app.alert(1)) >> " if script else "")
+
+
 def opened(market, campaign, signal) -> Case:  # type: ignore[no-untyped-def]
     return services.open_case(actor=market, campaign=campaign, signal_id=signal.pk)
 
@@ -91,8 +97,14 @@ def test_notes_and_evidence_images_are_kept_checked_by_content(market, campaign,
         upload=b"\x89PNG" + b"0" * (11 * 1024 * 1024))) == "EVIDENCE_TOO_LARGE"
     assert error_code(lambda: services.add_entry(actor=market, campaign=campaign,
                                                  case_id=case.pk, text=" ")) == "TEXT_REQUIRED"
-    assert CaseEntry.objects.count() == 2
-    assert AuditEntry.objects.filter(action="integrity.case_entry").count() == 2
+    statement = services.add_entry(actor=market, campaign=campaign, case_id=case.pk,
+                                   text="店长笔录（扫描件）", upload=pdf())
+    assert statement.content_type == "application/pdf"
+    assert error_code(lambda: services.add_entry(actor=market, campaign=campaign,
+                                                 case_id=case.pk, text="笔录",
+                                                 upload=pdf(script=True))) == "EVIDENCE_INVALID"
+    assert CaseEntry.objects.count() == 3
+    assert AuditEntry.objects.filter(action="integrity.case_entry").count() == 3
 
 
 def test_a_warning_is_recorded_and_a_case_is_decided_only_once(market, campaign, burst_signal,

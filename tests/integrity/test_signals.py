@@ -69,6 +69,7 @@ def test_one_phone_typed_on_documents_of_several_shops(campaign, shops, sell, su
     found = signal(SignalKind.SAME_PERSON, shops[2])
     assert "139****5678" in found.summary and "13912345678" not in str(found.evidence)
     assert len(found.evidence["rows"]) == 3
+    assert [row[2] for row in found.evidence["rows"]] == [s.legal_name for s in shops[:3]]
 
 
 def test_many_prices_just_under_the_cap_boundary_at_one_shop(campaign, shops, sell):
