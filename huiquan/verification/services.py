@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from huiquan.audit import services as audit
-from huiquan.core import clock
+from huiquan.core import clock, guards
 from huiquan.core.money import parse_yuan
 from huiquan.core.roles import Role, require_role
 from huiquan.merchants.selectors import merchant_of
@@ -333,16 +333,29 @@ def record_checks(*, submission_id: int, version: int, results: list[Any],
 # --- the reviewers' side (R-DOC-2) -------------------------------------------------------------
 
 def _for_review(submission_id: int) -> Submission:
-    found = (Submission.objects.select_for_update().filter(pk=submission_id)
-             .select_related("redemption").first())
+    """The submission, its row locked until COMMIT: a second reviewer waits, then sees the
+    first one's decision. With the guards off (race tests) it is read without the lock."""
+    rows = Submission.objects.filter(pk=submission_id).select_related("redemption")
+    if guards.enabled():
+        rows = rows.select_for_update()
+    found = rows.first()
     if found is None:
         raise refused(VerificationCode.SUBMISSION_NOT_FOUND)
     return found
 
 
+def before_decision_is_written(submission: Submission) -> None:
+    """A seam for the race test: called between a decision's checks and its write."""
+
+
 def _move(submission: Submission, expected: tuple[str, ...], **changes: Any) -> None:
-    done = Submission.objects.filter(pk=submission.pk, version=submission.version,
-                                     state__in=expected).update(**changes)
+    """The decision's write, conditional on the state and version it was checked against.
+    With the guards off (race tests) it is not: the naive read-then-write."""
+    before_decision_is_written(submission)
+    rows = Submission.objects.filter(pk=submission.pk)
+    if guards.enabled():
+        rows = rows.filter(version=submission.version, state__in=expected)
+    done = rows.update(**changes)
     if done != 1:
         raise refused(VerificationCode.REVIEW_STATE,
                       "这份报备资料刚被处理过或状态已变化：请刷新页面查看")
