@@ -46,7 +46,8 @@ from huiquan.core.geo import gcj02_to_wgs84  # noqa: E402
 from huiquan.core.models import User  # noqa: E402
 from huiquan.demo import ensure_demo_world  # noqa: E402
 from huiquan.merchants.models import Merchant  # noqa: E402
-from huiquan.redemptions.services import redeem_voucher, return_goods  # noqa: E402
+from huiquan.redemptions.returns import return_goods  # noqa: E402
+from huiquan.redemptions.services import redeem_voucher  # noqa: E402
 from huiquan.vouchers import paycode  # noqa: E402
 from huiquan.vouchers.models import Voucher  # noqa: E402
 

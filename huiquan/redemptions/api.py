@@ -17,7 +17,7 @@ from huiquan.core.api_io import errors, idempotency_key, openapi_doc
 from huiquan.core.converters import MAX_ID
 from huiquan.core.errors import PermissionRefused
 from huiquan.merchants.selectors import merchant_of
-from huiquan.redemptions import pricing, selectors, services
+from huiquan.redemptions import pricing, returns, selectors, services
 from huiquan.redemptions.models import GoodsReturn
 
 router = Router(tags=["merchant"])
@@ -243,7 +243,7 @@ class ReturnIn(BaseModel):
 def create_return(request: HttpRequest, payload: ReturnIn,
                   redemption_id: int = Path(..., ge=1, le=MAX_ID)) -> Any:
     _merchant(request)
-    goods_return = services.return_goods(
+    goods_return = returns.return_goods(
         actor=request.user, redemption_id=redemption_id, reason=payload.reason,
         items=[i.model_dump() for i in payload.items] if payload.items is not None else None,
         idempotency_key=idempotency_key(request))

@@ -1,4 +1,4 @@
-"""Redeeming a voucher at the till, and returns (R-USE-1..5, R-RET-1..2; invariant 5).
+"""Redeeming a voucher at the till (R-USE-1..5; invariant 5). Returns are in ``returns``.
 
 The transaction boundaries are the design (STYLE.md: never hold a transaction across an outside
 call):
@@ -21,8 +21,6 @@ where the crash tests kill the process.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import secrets
 from datetime import datetime
@@ -30,31 +28,24 @@ from typing import Any
 
 from django.db import transaction
 
-from huiquan.audit.services import record
-from huiquan.campaigns.errors import CampaignCode
 from huiquan.campaigns.models import Release
-from huiquan.campaigns.selectors import funding_sources, funding_sources_memo, release_period_id
+from huiquan.campaigns.selectors import funding_sources_memo, release_period_id
 from huiquan.campaigns.services import pool_open_for_returns
 from huiquan.core import clock, faults, guards, sql
-from huiquan.core.errors import CoreCode
 from huiquan.core.locks import lock_one, locked
 from huiquan.core.money import format_yuan
 from huiquan.ledger.errors import InsufficientFunds
 from huiquan.ledger.models import TxKind
 from huiquan.ledger.scopes import (
-    Scope,
-    clawback_receivable,
-    paid_out,
     payable,
     release_pool,
     reserved,
 )
 from huiquan.ledger.services import (
-    pair_accounts,
     plan_transfer,
     post,
 )
-from huiquan.merchants.selectors import Till, legal_name, merchant_of, till_refusal
+from huiquan.merchants.selectors import Till, legal_name, till_refusal
 from huiquan.redemptions import payments, pricing, scanlock, settle_payments
 from huiquan.redemptions import scan as scanning
 from huiquan.redemptions.errors import (
@@ -67,16 +58,16 @@ from huiquan.redemptions.errors import (
     RedemptionCode,
     RedemptionError,
     RedemptionNotFound,
-    ReturnTooLarge,
     VoucherExpired,
     VoucherUsed,
 )
+from huiquan.redemptions.idempotency import body_hash, clean_key
 from huiquan.redemptions.models import (
-    GoodsReturn,
     Redemption,
     RedemptionLine,
     RedemptionState,
 )
+from huiquan.redemptions.moves import move_by_source
 from huiquan.redemptions.selectors import payment_outcome
 from huiquan.redemptions.settlement_reads import SettledSale, net_by_source
 from huiquan.vouchers import paycode
@@ -84,28 +75,6 @@ from huiquan.vouchers.models import Voucher
 from huiquan.vouchers.services import mark_used
 
 logger = logging.getLogger("huiquan.payments")
-
-def _sources(campaign: Any) -> dict[str, Any]:
-    return {str(s.pk): s for s in funding_sources(campaign)}
-
-
-def _sources_for(campaign: Any, split: dict[str, int]) -> dict[str, Any]:
-    """The funding sources a split names, from the per-process memo (a sale's two ledger
-    postings) or, when the memo does not know one, read fresh."""
-    remembered = {str(s.pk): s for s in funding_sources_memo(campaign)}
-    return remembered if all(sid in remembered for sid in split) else _sources(campaign)
-
-
-def _body_hash(payment_code: str, lines: Any) -> str:
-    text = json.dumps({"code": payment_code, "lines": lines}, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _clean_key(key: str | None) -> str:
-    key = (key or "").strip()
-    if len(key) > 64:
-        raise RedemptionError("Idempotency-Key 最长 64 个字符", code=CoreCode.INVALID_INPUT)
-    return key
 
 
 class _Replay(Exception):
@@ -120,8 +89,8 @@ def _sale_hashes(payment_code: str, lines: Any) -> tuple[str, str]:
     handle), so a till that repeats a sale whose answer it lost, with the customer's newer code,
     gets that sale back instead of IDEMPOTENCY_MISMATCH. Other goods are still a mismatch."""
     parsed = paycode.parse(payment_code)
-    legacy = _body_hash(payment_code, lines)
-    return (_body_hash(f"voucher:{parsed[0]}", lines) if parsed else legacy), legacy
+    legacy = body_hash(payment_code, lines)
+    return (body_hash(f"voucher:{parsed[0]}", lines) if parsed else legacy), legacy
 
 
 def redeem_voucher(*, actor: Any, payment_code: str, lines: list[dict[str, Any]],
@@ -137,7 +106,7 @@ def redeem_voucher(*, actor: Any, payment_code: str, lines: list[dict[str, Any]]
 
     Returns the redemption (completed, or pending when the payment's outcome is not known yet);
     raises a coded error otherwise. The same idempotency key returns the same redemption."""
-    key = _clean_key(idempotency_key)
+    key = clean_key(idempotency_key)
     scan = scanning.read(actor, key, payment_code)
     refusal = till_refusal(scan.till)
     if refusal is not None:
@@ -370,22 +339,6 @@ def _reserve(*, actor: Any, voucher_id: int, quote: pricing.Quote, key: str,
     return redemption
 
 
-def _move_by_source(*, campaign: Any, split: dict[str, int], source_scope: Scope,
-                    dest_scope: Scope, lock: bool = True) -> list[tuple[Any, int]]:
-    """The posting lines of a split moving between two scopes; both sides' accounts are read
-    (and locked together: the caller posts with ``locked=True``) in one statement; without
-    ``lock``, for a ``post(..., lock_late=True)``."""
-    sources = _sources_for(campaign, split)
-    moving = [(sources[sid], amount) for sid, amount in split.items() if amount > 0]
-    takes, gives = pair_accounts(campaign=campaign, source_scope=source_scope,
-                                 dest_scope=dest_scope, sources=[s for s, _ in moving],
-                                 lock=lock)
-    lines: list[tuple[Any, int]] = []
-    for (_, amount), take, give in zip(moving, takes, gives, strict=True):
-        lines += [(take, -amount), (give, amount)]
-    return lines
-
-
 @transaction.atomic(durable=True)
 def _apply_payment(*, redemption_id: int, result: payments.PaymentResult,
                    merchant_name: str = "") -> Redemption:
@@ -418,9 +371,9 @@ def _apply_payment(*, redemption_id: int, result: payments.PaymentResult,
         post(campaign=campaign, kind=TxKind.REDEEM, release=release, period=release.period_id,
              dedupe_key=f"redeem:{redemption.pk}", reference=ref,
              memo=f"核销 #{redemption.pk}：补贴计入应付{shop}", lock_late=True,
-             lines=_move_by_source(campaign=campaign, split=redemption.subsidy_by_source,
-                                   source_scope=reserved(release),
-                                   dest_scope=payable(redemption.merchant_id), lock=False))
+             lines=move_by_source(campaign=campaign, split=redemption.subsidy_by_source,
+                                  source_scope=reserved(release),
+                                  dest_scope=payable(redemption.merchant_id), lock=False))
         return redemption
     # Money goes back to the pool open for new releases: the release row is locked so that it
     # cannot return its balance meanwhile, the period row(s) so that carry-over cannot run
@@ -429,9 +382,9 @@ def _apply_payment(*, redemption_id: int, result: payments.PaymentResult,
     post(campaign=campaign, kind=TxKind.RESERVE_RELEASE, release=release,
          period=release.period, dedupe_key=f"unreserve:{redemption.pk}", reference=ref,
          memo=f"核销 #{redemption.pk} 支付失败，释放预占", locked=True,
-         lines=_move_by_source(campaign=campaign, split=redemption.subsidy_by_source,
-                               source_scope=reserved(release),
-                               dest_scope=pool_open_for_returns(release)))
+         lines=move_by_source(campaign=campaign, split=redemption.subsidy_by_source,
+                              source_scope=reserved(release),
+                              dest_scope=pool_open_for_returns(release)))
     redemption.state = RedemptionState.FAILED
     redemption.failure_code = (result.failure_code or "PAYMENT_FAILED")[:32]
     redemption.failure_message = (result.message or "支付未成功")[:255]
@@ -492,150 +445,6 @@ def seal_redemptions(*, batch: int = 5000) -> int:
                              "total_final_fen", "subsidy_fen", "created_at"),
                      action="redemptions.seal", obj_type="redemption", label="笔核销记录",
                      batch=batch)
-
-
-# --- returns ------------------------------------------------------------------------------------
-
-
-def _final_of(line: RedemptionLine, quantity: int) -> int:
-    """The final price of ``quantity`` units of a line, so that all units sum to the line."""
-    return line.final_fen * quantity // line.quantity
-
-
-def _split_back(redemption: Redemption, amount: int) -> dict[str, int]:
-    """Which funding sources a subsidy coming back belongs to: this redemption's own split, less
-    what earlier returns gave back, taken in funding order."""
-    left = dict(redemption.subsidy_by_source)
-    for earlier in redemption.returns.all():
-        for sid, fen in earlier.by_source.items():
-            left[sid] = left.get(sid, 0) - fen
-    out: dict[str, int] = {}
-    for sid in _sources(redemption.campaign):
-        take = min(amount, max(left.get(sid, 0), 0))
-        if take:
-            out[sid] = take
-            amount -= take
-    if amount:
-        raise RedemptionError("退回金额超过本笔补贴", code=RedemptionCode.RETURN_INVALID)  # pragma: no cover
-    return out
-
-
-def return_goods(*, actor: Any, redemption_id: int, items: list[dict[str, Any]] | None,
-                 reason: str, idempotency_key: str | None = None) -> GoodsReturn:
-    """R-RET-1..2, R-USE-5: record a full (``items=None``) or partial return.
-
-    The subsidy is recomputed on what the consumer keeps; the difference goes back to the pool
-    before settlement, or becomes a clawback receivable from the merchant after it. The refund
-    to the consumer is the returned goods' price less that subsidy. The voucher stays used."""
-    goods_return = _record_return(actor=actor, redemption_id=redemption_id, items=items,
-                                  reason=reason, key=_clean_key(idempotency_key))
-    faults.crash_point("return.recorded")
-    if goods_return.refund_state == "pending":
-        settle_payments.refund_return(goods_return)
-        goods_return.refresh_from_db()
-    return goods_return
-
-
-@transaction.atomic(durable=True)
-def _record_return(*, actor: Any, redemption_id: int, items: list[dict[str, Any]] | None,
-                   reason: str, key: str) -> GoodsReturn:
-    merchant = merchant_of(actor)
-    if merchant is None:
-        raise RedemptionNotFound("找不到这笔核销记录")
-    # Only the redemption's own row is locked (``of=("self",)``): a plain select_for_update
-    # with select_related also locked the campaign row, and every claim's voucher insert waits
-    # for that row's key-share lock (issue 12).
-    found = locked(Redemption.objects.filter(pk=redemption_id, merchant=merchant)
-                   .select_related("campaign"), no_key=True, of=("self",))
-    if not found:
-        raise RedemptionNotFound("找不到这笔核销记录（只能为本店的核销办理退货）")
-    redemption = found[0]
-    digest = _body_hash("return", {"items": items, "reason": " ".join(str(reason or "").split())})
-    if key:
-        previous = GoodsReturn.objects.filter(redemption=redemption, idempotency_key=key).first()
-        if previous is not None:
-            if previous.request_hash and previous.request_hash != digest:
-                raise IdempotencyMismatch("同一个请求号对应了不同的退货内容：请刷新页面后重新提交")
-            return previous
-    if redemption.state != RedemptionState.COMPLETED:
-        raise RedemptionError("只有已完成的核销可以退货", code=RedemptionCode.RETURN_INVALID, status=409)
-    reason = " ".join(str(reason or "").split())[:255]
-    if not reason:
-        raise RedemptionError("请填写退货原因", code=CampaignCode.REASON_REQUIRED)
-    lines = {line.pk: line for line in redemption.lines.all()}
-    wanted = _wanted_quantities(lines, items)
-    returned_value = sum(_final_of(lines[i], lines[i].returned_quantity + q)
-                         - _final_of(lines[i], lines[i].returned_quantity)
-                         for i, q in wanted.items())
-    kept_eligible = sum(line.final_fen - _final_of(line, line.returned_quantity + wanted.get(i, 0))
-                        for i, line in lines.items() if line.eligible)
-    campaign = redemption.campaign
-    subsidy_now = redemption.subsidy_net_fen
-    subsidy_after = min(pricing.subsidy_for(kept_eligible, rate_percent=campaign
-                                            .subsidy_rate_percent,
-                                            cap_fen=campaign.subsidy_cap_fen), subsidy_now)
-    back = subsidy_now - subsidy_after
-    before = redemption.settled_at is None
-    by_source = _split_back(redemption, back) if back else {}
-    release = lock_one(Release, redemption.release_id, no_key=True)
-    ref = f"redemption:{redemption.pk}"
-    if back and before:
-        post(campaign=campaign, kind=TxKind.RETURN_BEFORE_SETTLEMENT, release=release,
-             period=release.period, reference=ref, memo=f"核销 #{redemption.pk} 结算前退货，补贴退回",
-             lines=_move_by_source(campaign=campaign, split=by_source,
-                                   source_scope=payable(redemption.merchant_id),
-                                   dest_scope=pool_open_for_returns(release)))
-        redemption.subsidy_returned_fen += back
-    elif back:
-        post(campaign=campaign, kind=TxKind.CLAWBACK, release=release, period=release.period,
-             reference=ref, memo=f"核销 #{redemption.pk} 结算后退货，向{redemption.merchant}追缴补贴",
-             lines=_move_by_source(campaign=campaign, split=by_source,
-                                   source_scope=paid_out(redemption.merchant_id),
-                                   dest_scope=clawback_receivable(redemption.merchant_id)))
-        redemption.clawback_fen += back
-    redemption.save(update_fields=["subsidy_returned_fen", "clawback_fen"])
-    for i, quantity in wanted.items():
-        RedemptionLine.objects.filter(pk=i).update(
-            returned_quantity=lines[i].returned_quantity + quantity)
-    goods_return = GoodsReturn.objects.create(
-        redemption=redemption, created_at=clock.now(), actor=actor, reason=reason,
-        items=[{"line": i, "quantity": q, "description": lines[i].description}
-               for i, q in wanted.items()],
-        returned_final_fen=returned_value, subsidy_back_fen=back, refund_fen=returned_value - back,
-        before_settlement=before, by_source=by_source, idempotency_key=key, request_hash=digest,
-        refund_state="pending" if returned_value - back > 0 else "none")
-    record(actor=actor, action="redemption.return", obj_type="redemption", obj_id=redemption.pk,
-           summary=f"核销 #{redemption.pk} 退货：商品 {format_yuan(returned_value)} 元，"
-           f"补贴{'退回' if before else '追缴'} {format_yuan(back)} 元，"
-           f"退还顾客 {format_yuan(returned_value - back)} 元",
-           after={"return": goods_return.pk, "by_source": by_source})
-    return goods_return
-
-
-def _wanted_quantities(lines: dict[int, RedemptionLine], items: list[dict[str, Any]] | None
-                       ) -> dict[int, int]:
-    if items is None:
-        wanted = {i: line.quantity - line.returned_quantity for i, line in lines.items()
-                  if line.quantity > line.returned_quantity}
-        if not wanted:
-            raise ReturnTooLarge("这笔核销的商品已经全部退货")
-        return wanted
-    if not isinstance(items, list) or not items:
-        raise RedemptionError("请选择要退的商品", code=RedemptionCode.RETURN_INVALID)
-    wanted = {}
-    for item in items:
-        line_id, quantity = (item or {}).get("line_id"), (item or {}).get("quantity")
-        if (not isinstance(line_id, int) or isinstance(line_id, bool) or line_id not in lines):
-            raise RedemptionError("退货商品不属于这笔核销", code=RedemptionCode.RETURN_INVALID)
-        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
-            raise RedemptionError("退货数量必须是正整数", code=RedemptionCode.RETURN_INVALID)
-        wanted[line_id] = wanted.get(line_id, 0) + quantity
-    for line_id, quantity in wanted.items():
-        line = lines[line_id]
-        if quantity > line.quantity - line.returned_quantity:
-            raise ReturnTooLarge(f"「{line.description}」最多还能退 "
-                                 f"{line.quantity - line.returned_quantity} 件，不能退 {quantity} 件")
-    return wanted
 
 
 # --- settlement (called by huiquan.settlement, the layer above) ---------------------------------

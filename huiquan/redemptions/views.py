@@ -27,7 +27,7 @@ from huiquan.merchants import services as merchant_services
 from huiquan.merchants.forms import StartForm
 from huiquan.merchants.selectors import merchant_of, till_refusal
 from huiquan.merchants.views import merchant_page
-from huiquan.redemptions import pdf, selectors, services, till_form
+from huiquan.redemptions import pdf, returns, selectors, services, till_form
 from huiquan.redemptions.errors import QuoteChanged, RedemptionCode
 
 
@@ -192,7 +192,7 @@ def goods_return(request: HttpRequest, redemption_id: int) -> HttpResponse:
         if quantity:
             items.append({"line_id": line.pk, "quantity": quantity})
     try:
-        done = services.return_goods(
+        done = returns.return_goods(
             actor=request.user, redemption_id=redemption_id, reason=request.POST.get("reason", ""),
             items=None if request.POST.get("all") else items,
             idempotency_key=request.POST.get("idempotency_key"))

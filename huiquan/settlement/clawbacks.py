@@ -1,6 +1,6 @@
 """Clawbacks (R-RET-2): a return after settlement leaves the merchant owing the subsidy back.
 
-``redemptions.return_goods`` books it in the ledger (paid out → the merchant's clawback
+``redemptions.returns.return_goods`` books it in the ledger (paid out → the merchant's clawback
 receivable). Settlement, above redemptions, discovers those returns through
 ``redemptions.settlement_reads`` and keeps one ``Receivable`` per return; the money comes back
 either netted from the merchant's next payout (``net_receivables``, inside a run) or repaid by

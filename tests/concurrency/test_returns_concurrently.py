@@ -20,7 +20,7 @@ from huiquan.campaigns.models import Campaign
 from huiquan.campaigns.services import confirm_release
 from huiquan.ledger.models import AccountKind
 from huiquan.reconcile import reconcile
-from huiquan.redemptions import services as till
+from huiquan.redemptions import returns
 from huiquan.redemptions.models import GoodsReturn
 from huiquan.vouchers.models import Voucher
 from huiquan.vouchers.services import claim_voucher
@@ -50,7 +50,7 @@ def _race(shop, sale, other, *, other_waits: bool, monkeypatch):  # type: ignore
     """The return pauses inside its transaction (its rows locked, its pool chosen) while
     ``other`` runs; ``other_waits``: ``other`` must queue for a lock, else it must finish."""
     paused, go = threading.Event(), threading.Event()
-    real = till._move_by_source
+    real = returns.move_by_source
 
     def pausing(**kwargs):  # type: ignore[no-untyped-def]
         if threading.current_thread().name == "return":  # the pool is chosen by now
@@ -58,9 +58,9 @@ def _race(shop, sale, other, *, other_waits: bool, monkeypatch):  # type: ignore
             assert go.wait(timeout=30)
         return real(**kwargs)
 
-    monkeypatch.setattr(till, "_move_by_source", pausing)
+    monkeypatch.setattr(returns, "move_by_source", pausing)
     outcomes: dict[str, object] = {}
-    returning = threading.Thread(name="return", target=record_outcome, args=(lambda: till.return_goods(
+    returning = threading.Thread(name="return", target=record_outcome, args=(lambda: returns.return_goods(
         actor=shop.till_user, redemption_id=sale.pk, items=None, reason="退货"), outcomes,
         "return"))
     meanwhile = threading.Thread(target=record_outcome, args=(other, outcomes, "other"))

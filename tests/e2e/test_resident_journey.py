@@ -16,7 +16,7 @@ from PIL import Image
 
 from huiquan.campaigns.services import confirm_release, receive_funds
 from huiquan.consumers.services import RESIDENT_SESSION
-from huiquan.redemptions.services import return_goods
+from huiquan.redemptions.returns import return_goods
 from huiquan.vouchers.models import Voucher
 from huiquan.vouchers.services import claim_voucher
 from tests.conftest import INSIDE_LINFEN

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
 from huiquan.audit.models import AuditEntry
-from huiquan.redemptions.services import return_goods
+from huiquan.redemptions.returns import return_goods
 from huiquan.settlement.models import PayoutState, Receivable, RunState, SettlementRun
 from tests.settlement.support import answer, settle_fully
 

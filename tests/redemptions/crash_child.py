@@ -37,7 +37,7 @@ def main(argv: list[str]) -> int:
                            lines=[{"gtin": AIRCON_GTIN, "quantity": 1, "unit_price_fen": price}],
                            idempotency_key="crash-test")
         elif what == "return":
-            from huiquan.redemptions.services import return_goods
+            from huiquan.redemptions.returns import return_goods
 
             staff, redemption_id = ids
             return_goods(actor=User.objects.get(pk=staff), redemption_id=redemption_id,

@@ -16,7 +16,8 @@ from huiquan.core import clock as core_clock
 from huiquan.reconcile import reconcile
 from huiquan.redemptions.models import GoodsReturn, Redemption, RedemptionState, SandboxPayment
 from huiquan.redemptions.payments import PaymentResult, SandboxPaymentProvider
-from huiquan.redemptions.services import resolve_pending, return_goods
+from huiquan.redemptions.returns import return_goods
+from huiquan.redemptions.services import resolve_pending
 from tests.merchant_fixtures import aircon, error_code, redeem_at
 
 HERE = "tests.redemptions.test_payment_faults"

@@ -19,7 +19,7 @@ from huiquan.ledger.models import AccountKind, TxKind
 from huiquan.ledger.scopes import Scope
 from huiquan.ledger.services import transfer
 from huiquan.reconcile import reconcile
-from huiquan.redemptions import payments
+from huiquan.redemptions import payments, returns
 from huiquan.redemptions import services as till
 from tests.merchant_fixtures import aircon, redeem_at
 
@@ -62,7 +62,7 @@ def test_a_return_before_settlement_goes_to_the_pool_open_for_new_releases(
     sale = redeem_at(shop, holder().voucher, [aircon(500_000)])  # subsidy 500 yuan
     _move_clock(campaign, when, clock)
     before = _pools(campaign)
-    goods_return = till.return_goods(actor=shop.till_user, redemption_id=sale.pk, items=None,
+    goods_return = returns.return_goods(actor=shop.till_user, redemption_id=sale.pk, items=None,
                                      reason="质量问题")
     assert goods_return.subsidy_back_fen == 50_000
     after = _pools(campaign)
@@ -105,7 +105,7 @@ def test_period_twos_releasable_money_counts_a_return_made_after_carry_over(
     perform_due_transitions(campaign=campaign)
     two = campaign.periods.get(number=2)
     releasable = selectors.releasable_fen(campaign, two)
-    till.return_goods(actor=shop.till_user, redemption_id=sale.pk, items=None, reason="退货")
+    returns.return_goods(actor=shop.till_user, redemption_id=sale.pk, items=None, reason="退货")
     assert selectors.releasable_fen(campaign, two) == releasable + 50_000
 
 

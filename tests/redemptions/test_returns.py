@@ -8,7 +8,8 @@ from huiquan.campaigns.selectors import release_balance
 from huiquan.core.errors import DomainError
 from huiquan.ledger.models import Account, AccountKind
 from huiquan.reconcile import reconcile
-from huiquan.redemptions.services import payable, redeem_voucher, return_goods
+from huiquan.redemptions.returns import return_goods
+from huiquan.redemptions.services import payable, redeem_voucher
 from huiquan.vouchers.selectors import voucher_state
 from tests.merchant_fixtures import aircon, code_of, sofa_line
 

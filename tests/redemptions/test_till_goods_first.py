@@ -212,13 +212,13 @@ def test_quotes_over_the_api(till, holder, client):  # type: ignore[no-untyped-d
 
 def test_a_sale_stored_before_the_change_still_replays(till, holder):  # type: ignore[no-untyped-def]
     """Fingerprints stored before issue 16 hashed the code itself: a replay still matches."""
-    from huiquan.redemptions.services import _body_hash
+    from huiquan.redemptions.idempotency import body_hash
 
     person = holder()
     code = code_of(person.voucher)
     first = redeem_voucher(actor=till.till_user, payment_code=code, lines=[aircon()],
                            idempotency_key="old-1")
-    Redemption.objects.filter(pk=first.pk).update(request_hash=_body_hash(code, [aircon()]))
+    Redemption.objects.filter(pk=first.pk).update(request_hash=body_hash(code, [aircon()]))
     again = redeem_voucher(actor=till.till_user, payment_code=code, lines=[aircon()],
                            idempotency_key="old-1")
     assert again.pk == first.pk

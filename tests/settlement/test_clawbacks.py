@@ -6,7 +6,7 @@ import pytest
 
 from huiquan.ledger.models import AccountKind
 from huiquan.ledger.selectors import party_balance
-from huiquan.redemptions.services import return_goods
+from huiquan.redemptions.returns import return_goods
 from huiquan.settlement import clawbacks, selectors
 from huiquan.settlement.models import Receivable, RecoveryKind
 from tests.merchant_fixtures import error_code

@@ -6,7 +6,7 @@ import pytest
 
 from huiquan.campaigns.services import perform_due_transitions
 from huiquan.cli import main as cli
-from huiquan.redemptions.services import return_goods
+from huiquan.redemptions.returns import return_goods
 from huiquan.settlement.models import Receivable, RunState, SettlementRun
 from tests.settlement.support import answer
 

@@ -168,7 +168,7 @@ def test_the_xlsx_file_has_the_same_rows_as_the_csv(  # type: ignore[no-untyped-
 
 def test_a_sale_returned_before_settlement_is_settled_net(  # type: ignore[no-untyped-def]
         campaign, shop, approved_sale, finance, finance2):
-    from huiquan.redemptions.services import return_goods
+    from huiquan.redemptions.returns import return_goods
 
     sale = approved_sale(shop)
     return_goods(actor=shop.till_user, redemption_id=sale.pk, items=None, reason="不要了")
@@ -200,7 +200,7 @@ def test_a_run_cancelled_before_its_bank_file_is_collected_again_by_the_next(  #
 
 def test_a_run_whose_sale_was_returned_since_cannot_be_cancelled(  # type: ignore[no-untyped-def]
         campaign, shop, approved_sale, finance):
-    from huiquan.redemptions.services import return_goods
+    from huiquan.redemptions.returns import return_goods
 
     sale = approved_sale(shop)
     run = services.run_settlement(campaign=campaign, actor=finance)

@@ -20,7 +20,7 @@ from huiquan.core.money import format_yuan, parse_yuan
 from huiquan.ledger.models import AccountKind, Posting, TxKind
 from huiquan.ledger.selectors import party_balance
 from huiquan.redemptions.models import Redemption
-from huiquan.redemptions.services import return_goods
+from huiquan.redemptions.returns import return_goods
 from huiquan.settlement import bankfiles, services
 from huiquan.settlement.models import (
     BankFile,
